@@ -1,0 +1,125 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gofrs/flock"
+)
+
+// File is the explicit plain-file store for machines without a keychain
+// (`--token-store file`, SBCTL_TOKEN_STORE=file): one JSON file, mode 0600,
+// in a directory of mode 0700. Every write warns, because anyone who can
+// read the file as this user can use the tokens.
+type File struct {
+	Path string
+	// Warn receives the warning printed on every write; nil discards it.
+	Warn io.Writer
+}
+
+// NewFile returns the file store at dir/tokens.json.
+func NewFile(dir string, warn io.Writer) *File {
+	return &File{Path: filepath.Join(dir, "tokens.json"), Warn: warn}
+}
+
+func (f *File) Describe() string { return fmt.Sprintf("token file %s", f.Path) }
+
+func (f *File) Get(_ context.Context, key string) (string, error) {
+	m, err := f.read()
+	if err != nil {
+		return "", err
+	}
+	v, ok := m[key]
+	if !ok {
+		return "", ErrNotFound
+	}
+	return v, nil
+}
+
+func (f *File) Set(ctx context.Context, key, value string) error {
+	err := f.update(ctx, func(m map[string]string) { m[key] = value })
+	if err == nil && f.Warn != nil {
+		fmt.Fprintf(f.Warn, "warning: secrets are stored in plain text in %s (--token-store file); anyone who can read it as you can use them\n", f.Path)
+	}
+	return err
+}
+
+func (f *File) Delete(ctx context.Context, key string) error {
+	return f.update(ctx, func(m map[string]string) { delete(m, key) })
+}
+
+func (f *File) read() (map[string]string, error) {
+	b, err := os.ReadFile(f.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return map[string]string{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the %s: %w", f.Describe(), err)
+	}
+	if st, err := os.Stat(f.Path); err == nil && st.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("the %s is readable by other users (mode %04o); run `chmod 600 %s`", f.Describe(), st.Mode().Perm(), f.Path)
+	}
+	m := map[string]string{}
+	if len(b) > 0 {
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("the %s is not valid JSON; fix or remove it (profiles stored there will need `sbctl reauth`)", f.Describe())
+		}
+	}
+	return m, nil
+}
+
+// update is read-modify-write under a lock file, written atomically.
+func (f *File) update(ctx context.Context, change func(map[string]string)) error {
+	dir := filepath.Dir(f.Path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return err
+	}
+	lk := flock.New(f.Path + ".lock")
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	ok, err := lk.TryLockContext(ctx, 20*time.Millisecond)
+	if err != nil || !ok {
+		return fmt.Errorf("another sbctl holds the lock on %s; try again", f.Path)
+	}
+	defer lk.Unlock()
+	m, err := f.read()
+	if err != nil {
+		return err
+	}
+	change(m)
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, ".tokens-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), f.Path)
+}

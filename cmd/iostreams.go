@@ -1,0 +1,86 @@
+// Package cmd is sbctl's command-line front end: the Cobra command tree,
+// output formatting and exit codes. Commands are thin: they parse flags
+// into an options struct and call the operations in package profiles.
+package cmd
+
+import (
+	"io"
+	"os"
+	"time"
+
+	"github.com/charmbracelet/colorprofile"
+	"golang.org/x/term"
+)
+
+// EnvForceTTY makes sbctl format stdout as for a terminal even when it is
+// not one (tests, `watch`, pagers that understand colour).
+const EnvForceTTY = "SBCTL_FORCE_TTY"
+
+// IOStreams are the process's standard streams and what is known about
+// them. Data goes to Out, messages for people to ErrOut.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+
+	InTTY, OutTTY, ErrTTY bool
+	// Profile is the colour profile of Out: NoTTY for pipes (no escape
+	// codes at all), ASCII when colour is off on a terminal.
+	Profile colorprofile.Profile
+	// ErrProfile is the same for ErrOut.
+	ErrProfile colorprofile.Profile
+	Env        []string
+	Now        func() time.Time
+}
+
+// System returns the real streams.
+func System() *IOStreams {
+	io := &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, Env: os.Environ(), Now: time.Now}
+	io.InTTY = isTerminal(os.Stdin)
+	io.OutTTY = isTerminal(os.Stdout) || os.Getenv(EnvForceTTY) != ""
+	io.ErrTTY = isTerminal(os.Stderr) || os.Getenv(EnvForceTTY) != ""
+	io.Profile = profileFor(io.OutTTY, io.Env)
+	io.ErrProfile = profileFor(io.ErrTTY, io.Env)
+	return io
+}
+
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
+
+// profileFor decides colour from the environment without probing the
+// writer: NO_COLOR and TERM=dumb turn colour off (colorprofile.Env reads
+// NO_COLOR, CLICOLOR, CLICOLOR_FORCE, COLORTERM and TERM).
+func profileFor(tty bool, env []string) colorprofile.Profile {
+	if !tty {
+		return colorprofile.NoTTY
+	}
+	p := colorprofile.Env(env)
+	if p < colorprofile.ASCII {
+		p = colorprofile.ASCII
+	}
+	return p
+}
+
+// DisableColor switches colour off for both outputs (--no-color) while
+// keeping terminal formatting.
+func (s *IOStreams) DisableColor() {
+	if s.Profile > colorprofile.ASCII {
+		s.Profile = colorprofile.ASCII
+	}
+	if s.ErrProfile > colorprofile.ASCII {
+		s.ErrProfile = colorprofile.ASCII
+	}
+}
+
+// ColorOut is Out through a writer that downsamples or strips escape codes
+// to the profile, so pipes and NO_COLOR get plain text.
+func (s *IOStreams) ColorOut() io.Writer {
+	return &colorprofile.Writer{Forward: s.Out, Profile: s.Profile}
+}
+
+// ColorErr is ErrOut, likewise.
+func (s *IOStreams) ColorErr() io.Writer {
+	return &colorprofile.Writer{Forward: s.ErrOut, Profile: s.ErrProfile}
+}
+
+// ColorEnabled reports whether Out shows colour.
+func (s *IOStreams) ColorEnabled() bool { return s.Profile > colorprofile.ASCII }

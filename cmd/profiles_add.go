@@ -1,0 +1,174 @@
+package cmd
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sbctl/sbctl/auth"
+	"github.com/sbctl/sbctl/profiles"
+)
+
+type addOptions struct {
+	Name      string
+	Provider  string
+	Groups    []string
+	Scopes    []string
+	NoConnect bool
+	WithToken bool
+}
+
+func newProfilesAddCmd(f *Factory) *cobra.Command {
+	o := &addOptions{}
+	c := &cobra.Command{
+		Use:   "add <name> --provider P [--group G]... [--scope S]... [--no-connect | --with-token]",
+		Short: "Add a profile to the config and connect it",
+		Long: `Add a profile to the config file (keeping its comments and layout) and
+connect it.
+
+  --no-connect   only write the config; connect later with sbctl reauth
+  --with-token   read an existing token from stdin instead of opening a
+                 browser: JSON with access_token (required), refresh_token,
+                 token_type, expiry (RFC 3339) or expires_in (seconds),
+                 refresh_expiry or refresh_expires_in — or a bare access
+                 token on one line. The token goes to the keychain.`,
+		Example: `  sbctl profiles add acme-x --provider x --group marketing
+  sbctl profiles add acme-fb --provider facebook --no-connect
+  echo '{"access_token":"…","expires_in":5183944}' | sbctl profiles add acme-ig --provider instagram --with-token`,
+		Args: exactArgs(1, "one profile name"),
+		RunE: func(c *cobra.Command, args []string) error {
+			o.Name = args[0]
+			return runAdd(c, f, o)
+		},
+	}
+	c.Flags().StringVarP(&o.Provider, "provider", "p", "", "the provider (an entry of `providers:` in the config)")
+	c.Flags().StringSliceVarP(&o.Groups, "group", "g", nil, "add to this group (repeatable)")
+	c.Flags().StringSliceVar(&o.Scopes, "scope", nil, "request this scope instead of the provider's defaults (repeatable)")
+	c.Flags().BoolVar(&o.NoConnect, "no-connect", false, "only write the config")
+	c.Flags().BoolVar(&o.WithToken, "with-token", false, "read an existing token from stdin")
+	c.MarkFlagsMutuallyExclusive("no-connect", "with-token")
+	_ = c.RegisterFlagCompletionFunc("provider", completeProviders(f))
+	_ = c.RegisterFlagCompletionFunc("group", completeGroups(f))
+	return c
+}
+
+func runAdd(c *cobra.Command, f *Factory, o *addOptions) error {
+	if o.Provider == "" {
+		return usageErr("--provider is required (see `sbctl providers list`)")
+	}
+	m, err := f.Manager()
+	if err != nil {
+		return err
+	}
+	spec := profiles.AddSpec{Name: o.Name, Provider: o.Provider, Groups: o.Groups, Scopes: o.Scopes}
+	switch {
+	case o.NoConnect:
+		if err := m.AddUnconnected(c.Context(), spec); err != nil {
+			return err
+		}
+		fmt.Fprintf(f.IO.ErrOut, "Added profile %q (%s) to %s. Connect it with `sbctl reauth %s`.\n", o.Name, o.Provider, m.Config.Path, o.Name)
+		return nil
+	case o.WithToken:
+		if f.IO.InTTY {
+			fmt.Fprintln(f.IO.ErrOut, "Paste the token (JSON or a bare access token), then press Ctrl-D:")
+		}
+		t, err := auth.ParseImport(f.IO.In, m.Now())
+		if err != nil {
+			return usageErr("--with-token: %v", err)
+		}
+		if err := m.AddWithToken(c.Context(), spec, t); err != nil {
+			return err
+		}
+		v, err := m.Show(c.Context(), o.Name, 0)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(f.IO.ErrOut, "Added profile %q (%s) with the given token: %s.\n", o.Name, o.Provider, v.Status)
+		return nil
+	}
+	return usageErr("connecting in the browser is not available yet: use --no-connect, or --with-token with a token on stdin")
+}
+
+type removeOptions struct {
+	Name       string
+	KeepRemote bool
+	Force      bool
+	Yes        bool
+}
+
+func newProfilesRemoveCmd(f *Factory) *cobra.Command {
+	o := &removeOptions{}
+	c := &cobra.Command{
+		Use:     "remove <name>",
+		Aliases: []string{"rm"},
+		Short:   "Revoke a profile's access and remove it",
+		Long: `Revoke the profile's grant at the provider (unless --keep-remote), delete
+its token from the keychain and its entry from the config.
+
+If the revocation fails, nothing is removed (retry, or use --force to
+remove the local copy anyway; then revoke the app's access in the
+network's settings).`,
+		Args:              exactArgs(1, "one profile name"),
+		ValidArgsFunction: completeProfiles(f),
+		RunE: func(c *cobra.Command, args []string) error {
+			o.Name = args[0]
+			return runRemove(c, f, o)
+		},
+	}
+	c.Flags().BoolVar(&o.KeepRemote, "keep-remote", false, "do not revoke at the provider; remove only the local copy")
+	c.Flags().BoolVar(&o.Force, "force", false, "remove even if the revocation fails")
+	c.Flags().BoolVarP(&o.Yes, "yes", "y", false, "do not ask for confirmation")
+	return c
+}
+
+func runRemove(c *cobra.Command, f *Factory, o *removeOptions) error {
+	m, err := f.Manager()
+	if err != nil {
+		return err
+	}
+	if _, err := m.Profile(o.Name); err != nil {
+		return err
+	}
+	if !o.Yes && f.IO.InTTY && f.IO.ErrTTY {
+		ok, err := confirm(f.IO, fmt.Sprintf("Remove profile %q and delete its token?", o.Name))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return withCode(ExitError, errors.New("cancelled; nothing was removed"))
+		}
+	}
+	res, err := m.Remove(c.Context(), o.Name, profiles.RemoveOptions{KeepRemote: o.KeepRemote, Force: o.Force}, revoker(f))
+	if err != nil {
+		return err
+	}
+	w := f.IO.ErrOut
+	switch {
+	case res.Revoked:
+		fmt.Fprintf(w, "Revoked access at the provider.\n")
+	case res.RevokeErr != nil:
+		fmt.Fprintf(w, "warning: revoking at the provider failed (%v); removed anyway (--force). Remove the app's access in the network's settings.\n", res.RevokeErr)
+	case res.NoRevoke:
+		fmt.Fprintf(w, "The provider offers no revocation; remove the app's access in the network's settings if it should end now.\n")
+	}
+	fmt.Fprintf(w, "Removed profile %q.\n", o.Name)
+	return nil
+}
+
+// confirm asks a yes/no question on the terminal; anything but y/yes is no.
+func confirm(ios *IOStreams, question string) (bool, error) {
+	fmt.Fprintf(ios.ErrOut, "%s [y/N] ", question)
+	line, err := bufio.NewReader(ios.In).ReadString('\n')
+	if err != nil && line == "" {
+		return false, nil
+	}
+	a := strings.ToLower(strings.TrimSpace(line))
+	return a == "y" || a == "yes", nil
+}
+
+// revoker is filled in by the provider layer; until then no provider can
+// revoke.
+func revoker(*Factory) profiles.Revoker { return nil }

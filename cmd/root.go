@@ -1,0 +1,200 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sbctl/sbctl/config"
+	"github.com/sbctl/sbctl/profiles"
+)
+
+// EnvNow fixes sbctl's clock (RFC 3339). It exists for reproducible tests
+// and demonstrations of expiry; it is never needed in normal use.
+const EnvNow = "SBCTL_NOW"
+
+// Factory carries what commands depend on, so tests can swap any of it.
+type Factory struct {
+	IO *IOStreams
+	// ConfigPath and TokenStore come from the global flags.
+	ConfigPath string
+	TokenStore string
+	NoColor    bool
+
+	manager *profiles.Manager
+}
+
+// Manager opens the profiles manager once per run.
+func (f *Factory) Manager() (*profiles.Manager, error) {
+	if f.manager != nil {
+		return f.manager, nil
+	}
+	m, err := profiles.Open(profiles.Options{
+		ConfigPath: f.ConfigPath,
+		TokenStore: f.TokenStore,
+		Now:        f.IO.Now,
+		Warn:       f.IO.ErrOut,
+	})
+	if err != nil {
+		return nil, err
+	}
+	f.manager = m
+	return m, nil
+}
+
+// Main runs sbctl with the process's arguments and returns its exit code.
+func Main() int {
+	ios := System()
+	if s := os.Getenv(EnvNow); s != "" {
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			fmt.Fprintf(ios.ErrOut, "sbctl: %s=%q is not an RFC 3339 time\n", EnvNow, s)
+			return ExitUsage
+		}
+		ios.Now = func() time.Time { return t }
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, &Factory{IO: ios}, os.Args[1:])
+}
+
+// Run executes one command line and prints its error, if any.
+func Run(ctx context.Context, f *Factory, args []string) int {
+	root := NewRootCmd(f)
+	root.SetArgs(args)
+	root.SetIn(f.IO.In)
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
+	started := false
+	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
+		started = true
+		if f.NoColor {
+			f.IO.DisableColor()
+		}
+		if f.ConfigPath == "" {
+			f.ConfigPath = config.Path()
+		}
+		return nil
+	}
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	code := exitCode(err)
+	if !started && code == ExitError {
+		// Flag parsing, argument counts and unknown commands fail before
+		// any command runs: all usage errors.
+		code = ExitUsage
+	}
+	if ctx.Err() != nil && code == ExitError {
+		code = ExitInterrupted
+	}
+	var ee *exitError
+	if errors.As(err, &ee) && ee.Err == nil {
+		return code
+	}
+	msg := err.Error()
+	if code == ExitInterrupted {
+		msg = "interrupted"
+	}
+	fmt.Fprintln(f.IO.ErrOut, "sbctl: "+strings.TrimSpace(msg))
+	if code == ExitUsage && cmd != nil && !started {
+		fmt.Fprintf(f.IO.ErrOut, "Run '%s --help' for usage.\n", cmd.CommandPath())
+	}
+	return code
+}
+
+// NewRootCmd builds the command tree.
+func NewRootCmd(f *Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "sbctl",
+		Short: "Keep your connected social-media profiles authenticated",
+		Long: `sbctl lists your organisation's connected social-media profiles with the
+health of each connection, re-authenticates them in the browser, renews
+access before it expires, and hands valid tokens to scripts.
+
+Profiles, groups and providers live in the config file
+($SBCTL_CONFIG or $XDG_CONFIG_HOME/sbctl/config.yaml); tokens live in the
+OS keychain.`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Args:          noArgsOrSubcommand,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return c.Help()
+		},
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageErr("%v", err)
+	})
+	pf := root.PersistentFlags()
+	pf.StringVar(&f.ConfigPath, "config", "", "config file (default $SBCTL_CONFIG or $XDG_CONFIG_HOME/sbctl/config.yaml)")
+	pf.StringVar(&f.TokenStore, "token-store", "", "where tokens live: keychain (default) or file (plain 0600 file, explicit opt-in; also $SBCTL_TOKEN_STORE)")
+	pf.BoolVar(&f.NoColor, "no-color", false, "do not colour the output (also $NO_COLOR)")
+	_ = root.RegisterFlagCompletionFunc("token-store", cobra.FixedCompletions([]string{"keychain", "file"}, cobra.ShellCompDirectiveNoFileComp))
+
+	root.AddGroup(&cobra.Group{ID: "main", Title: "Profiles:"}, &cobra.Group{ID: "setup", Title: "Setup:"})
+	for _, c := range []*cobra.Command{newProfilesCmd(f), newGroupsCmd(f)} {
+		c.GroupID = "main"
+		root.AddCommand(c)
+	}
+	for _, c := range []*cobra.Command{newProvidersCmd(f), newDoctorCmd(f), newVersionCmd(f)} {
+		c.GroupID = "setup"
+		root.AddCommand(c)
+	}
+	root.SetHelpCommandGroupID("setup")
+	root.SetCompletionCommandGroupID("setup")
+	return root
+}
+
+// noArgsOrSubcommand makes `sbctl profiles nope` a usage error with a
+// suggestion, where Cobra would print the group's help and exit 0.
+func noArgsOrSubcommand(c *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], c.CommandPath())
+	if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += fmt.Sprintf("; did you mean %q?", s[0])
+	}
+	return usageErr("%s", msg)
+}
+
+// group makes a command that only holds subcommands.
+func group(use, short string, subs ...*cobra.Command) *cobra.Command {
+	c := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  noArgsOrSubcommand,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return c.Help()
+		},
+	}
+	c.AddCommand(subs...)
+	return c
+}
+
+// exactArgs is cobra.ExactArgs with a message naming what is missing.
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageErr("%s takes %s (got %d arguments); see '%s --help'", c.CommandPath(), what, len(args), c.CommandPath())
+		}
+		return nil
+	}
+}
+
+func minArgs(n int, what string) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if len(args) < n {
+			return usageErr("%s needs %s; see '%s --help'", c.CommandPath(), what, c.CommandPath())
+		}
+		return nil
+	}
+}

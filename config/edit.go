@@ -1,0 +1,383 @@
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Edits change the file's text line by line instead of re-encoding the YAML
+// tree, so everything the user wrote — comments, blank lines, quoting, key
+// order — stays byte for byte outside the lines that change.
+
+// lineEdit replaces lines [from, to) (0-based) with repl; from == to inserts.
+type lineEdit struct {
+	from, to int
+	repl     []string
+}
+
+// NewProfile is what `profiles add` writes.
+type NewProfile struct {
+	Name     string
+	Provider string
+	Groups   []string
+	Scopes   []string
+}
+
+// AddProfile appends a profile entry under `profiles:`.
+func (c *Config) AddProfile(p NewProfile) error {
+	if _, ok := c.profileIdx[p.Name]; ok {
+		return fmt.Errorf("profile %q already exists (%s:%d)", p.Name, c.Path, c.profileIdx[p.Name].Line)
+	}
+	fields := [][2]string{{"provider", scalar(p.Provider)}}
+	if len(p.Groups) > 0 {
+		fields = append(fields, [2]string{"groups", flowList(p.Groups)})
+	}
+	if len(p.Scopes) > 0 {
+		fields = append(fields, [2]string{"scopes", flowList(p.Scopes)})
+	}
+	return c.addEntry("profiles", p.Name, fields)
+}
+
+// RemoveProfile deletes a profile's entry.
+func (c *Config) RemoveProfile(name string) error { return c.removeEntry("profiles", name) }
+
+// AddGroup appends a group entry under `groups:`.
+func (c *Config) AddGroup(name, description string) error {
+	if _, ok := c.groupIdx[name]; ok {
+		return fmt.Errorf("group %q already exists (%s:%d)", name, c.Path, c.groupIdx[name].Line)
+	}
+	var fields [][2]string
+	if description != "" {
+		fields = append(fields, [2]string{"description", scalar(description)})
+	}
+	return c.addEntry("groups", name, fields)
+}
+
+// RemoveGroup deletes a group and takes it out of every profile's list, in
+// one write.
+func (c *Config) RemoveGroup(name string) error {
+	var edits []lineEdit
+	for _, p := range c.Members(name) {
+		e, err := c.groupsEdit(p.Name, slices.DeleteFunc(slices.Clone(p.Groups), func(g string) bool { return g == name }))
+		if err != nil {
+			return err
+		}
+		edits = append(edits, e)
+	}
+	e, err := c.removeEdit("groups", name)
+	if err != nil {
+		return err
+	}
+	return c.apply(append(edits, e)...)
+}
+
+// SetProfileGroups rewrites a profile's `groups:` list (removing the key
+// when the list is empty).
+func (c *Config) SetProfileGroups(profile string, groups []string) error {
+	e, err := c.groupsEdit(profile, groups)
+	if err != nil {
+		return err
+	}
+	return c.apply(e)
+}
+
+// SetProvider adds a provider entry; used by tests and the demo.
+func (c *Config) AddProvider(name string, fields [][2]string) error {
+	quoted := make([][2]string, len(fields))
+	for i, f := range fields {
+		quoted[i] = [2]string{f[0], scalar(f[1])}
+	}
+	return c.addEntry("providers", name, quoted)
+}
+
+// Bytes is the current text of the file.
+func (c *Config) Bytes() []byte { return c.src }
+
+// Save writes the text atomically: a temp file in the same directory,
+// fsync, rename over the old file, fsync the directory. A crash leaves the
+// old file or the new one, never half of each.
+func (c *Config) Save() error {
+	if err := WriteFileAtomic(c.Path, c.src, 0o644); err != nil {
+		return fmt.Errorf("saving config: %w", err)
+	}
+	c.Exists = true
+	return nil
+}
+
+// WriteFileAtomic replaces path with data (see Save). An existing file keeps
+// its permissions.
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	if st, err := os.Stat(path); err == nil {
+		perm = st.Mode().Perm()
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // no-op after a successful rename
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Chmod(perm); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync() // best effort: some filesystems refuse fsync on directories
+		d.Close()
+	}
+	return nil
+}
+
+// section finds a top-level key and its value.
+func (c *Config) section(name string) (key, val *yaml.Node) {
+	if c.root == nil {
+		return nil, nil
+	}
+	for i := 0; i+1 < len(c.root.Content); i += 2 {
+		if c.root.Content[i].Value == name {
+			return c.root.Content[i], resolve(c.root.Content[i+1])
+		}
+	}
+	return nil, nil
+}
+
+func (c *Config) lines() []string {
+	if len(c.src) == 0 {
+		return nil
+	}
+	s := strings.TrimSuffix(string(c.src), "\n")
+	return strings.Split(s, "\n")
+}
+
+func (c *Config) addEntry(section, name string, fields [][2]string) error {
+	key, val := c.section(section)
+	lines := c.lines()
+	entry := func(indent, step string) []string {
+		out := []string{indent + scalar(name) + ":"}
+		if len(fields) == 0 {
+			out[0] += " {}"
+		}
+		for _, f := range fields {
+			out = append(out, indent+step+f[0]+": "+f[1])
+		}
+		return out
+	}
+	switch {
+	case key == nil:
+		return c.apply(lineEdit{from: len(lines), to: len(lines), repl: append([]string{section + ":"}, entry("  ", "  ")...)})
+	case isNull(val) || (val.Kind == yaml.MappingNode && len(val.Content) == 0):
+		// `profiles:` or `profiles: {}`: the entry goes right under the key.
+		kl := key.Line - 1
+		return c.apply(lineEdit{from: kl, to: kl + 1, repl: append([]string{section + ":" + trailingComment(lines[kl])}, entry("  ", "  ")...)})
+	case val.Kind != yaml.MappingNode || val.Style&yaml.FlowStyle != 0:
+		return fmt.Errorf("%s:%d: `%s:` is written in flow style ({…}); sbctl edits only block mappings — rewrite it as one entry per line", c.Path, key.Line, section)
+	}
+	firstKey := val.Content[0]
+	indent := strings.Repeat(" ", firstKey.Column-1)
+	step := "  "
+	if fv := resolve(val.Content[1]); fv.Kind == yaml.MappingNode && len(fv.Content) > 0 && fv.Style&yaml.FlowStyle == 0 {
+		if d := fv.Content[0].Column - firstKey.Column; d > 0 {
+			step = strings.Repeat(" ", d)
+		}
+	}
+	at := lastLine(val, lines) // 1-based last line of the section's content
+	return c.apply(lineEdit{from: at, to: at, repl: entry(indent, step)})
+}
+
+func (c *Config) removeEntry(section, name string) error {
+	e, err := c.removeEdit(section, name)
+	if err != nil {
+		return err
+	}
+	return c.apply(e)
+}
+
+func (c *Config) removeEdit(section, name string) (lineEdit, error) {
+	_, val := c.section(section)
+	if val == nil || val.Kind != yaml.MappingNode {
+		return lineEdit{}, fmt.Errorf("%s has no %s entry %q", c.Path, strings.TrimSuffix(section, "s"), name)
+	}
+	lines := c.lines()
+	for i := 0; i+1 < len(val.Content); i += 2 {
+		k := val.Content[i]
+		if k.Value != name {
+			continue
+		}
+		if val.Style&yaml.FlowStyle != 0 {
+			return lineEdit{}, fmt.Errorf("%s:%d: `%s:` is written in flow style ({…}); remove %q by hand", c.Path, k.Line, section, name)
+		}
+		end := lastLine(val.Content[i+1], lines)
+		if end < k.Line {
+			end = k.Line
+		}
+		// Keep comment lines that follow the entry at a shallower indent:
+		// they introduce whatever comes next.
+		for end > k.Line && isCommentOrBlank(lines[end-1]) {
+			end--
+		}
+		return lineEdit{from: k.Line - 1, to: end}, nil
+	}
+	return lineEdit{}, fmt.Errorf("%s has no %s entry %q", c.Path, strings.TrimSuffix(section, "s"), name)
+}
+
+func (c *Config) groupsEdit(profile string, groups []string) (lineEdit, error) {
+	_, val := c.section("profiles")
+	if val == nil || val.Kind != yaml.MappingNode {
+		return lineEdit{}, fmt.Errorf("no profile %q in %s", profile, c.Path)
+	}
+	lines := c.lines()
+	for i := 0; i+1 < len(val.Content); i += 2 {
+		k, pv := val.Content[i], resolve(val.Content[i+1])
+		if k.Value != profile {
+			continue
+		}
+		if pv.Kind != yaml.MappingNode || pv.Style&yaml.FlowStyle != 0 || len(pv.Content) == 0 {
+			return lineEdit{}, fmt.Errorf("%s:%d: profile %q is written in flow style; edit its groups by hand", c.Path, k.Line, profile)
+		}
+		indent := strings.Repeat(" ", pv.Content[0].Column-1)
+		for j := 0; j+1 < len(pv.Content); j += 2 {
+			gk := pv.Content[j]
+			if gk.Value != "groups" {
+				continue
+			}
+			end := max(lastLine(pv.Content[j+1], lines), gk.Line)
+			for end > gk.Line && isCommentOrBlank(lines[end-1]) {
+				end--
+			}
+			if len(groups) == 0 {
+				return lineEdit{from: gk.Line - 1, to: end}, nil
+			}
+			return lineEdit{from: gk.Line - 1, to: end, repl: []string{indent + "groups: " + flowList(groups)}}, nil
+		}
+		if len(groups) == 0 {
+			return lineEdit{from: 0, to: 0}, nil
+		}
+		// No groups key yet: add one right after the provider line (or
+		// the entry's first line).
+		at := pv.Content[0].Line
+		for j := 0; j+1 < len(pv.Content); j += 2 {
+			if pv.Content[j].Value == "provider" {
+				at = max(lastLine(pv.Content[j+1], lines), pv.Content[j].Line)
+			}
+		}
+		return lineEdit{from: at, to: at, repl: []string{indent + "groups: " + flowList(groups)}}, nil
+	}
+	return lineEdit{}, fmt.Errorf("no profile %q in %s", profile, c.Path)
+}
+
+// apply performs the edits (bottom-up, so line numbers stay valid), then
+// re-parses the result: an edit that would leave an invalid file is refused
+// and the config is unchanged.
+func (c *Config) apply(edits ...lineEdit) error {
+	lines := c.lines()
+	sort.SliceStable(edits, func(i, j int) bool { return edits[i].from > edits[j].from })
+	for _, e := range edits {
+		if e.from == e.to && len(e.repl) == 0 {
+			continue
+		}
+		lines = slices.Replace(lines, e.from, e.to, e.repl...)
+	}
+	src := []byte(strings.Join(lines, "\n") + "\n")
+	nc, err := Parse(c.Path, src, c.opts)
+	if err != nil {
+		return fmt.Errorf("the edited config would not be valid, so nothing was written: %w", err)
+	}
+	nc.Exists = c.Exists
+	*c = *nc
+	return nil
+}
+
+// lastLine is the 1-based last line that belongs to node n: the deepest,
+// latest descendant, extended over block scalars (| and >) that span lines.
+func lastLine(n *yaml.Node, lines []string) int {
+	n = resolve(n)
+	last := n.Line
+	if n.Kind == yaml.ScalarNode && n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+		// A block scalar runs until the first non-blank line indented at
+		// or left of the key's column.
+		for i := n.Line; i < len(lines); i++ {
+			t := lines[i]
+			if strings.TrimSpace(t) != "" && len(t)-len(strings.TrimLeft(t, " ")) < n.Column {
+				break
+			}
+			last = i + 1
+		}
+		return last
+	}
+	for _, ch := range n.Content {
+		last = max(last, lastLine(ch, lines))
+	}
+	if n.Style&yaml.FlowStyle != 0 && (n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode) {
+		// A flow collection may close on a later line than its last item.
+		open := map[yaml.Kind]string{yaml.MappingNode: "}", yaml.SequenceNode: "]"}[n.Kind]
+		for i := last - 1; i < len(lines); i++ {
+			if strings.Contains(lines[i], open) {
+				return i + 1
+			}
+		}
+	}
+	return last
+}
+
+func isCommentOrBlank(s string) bool {
+	t := strings.TrimSpace(s)
+	return t == "" || strings.HasPrefix(t, "#")
+}
+
+var trailingCommentRe = regexp.MustCompile(`\s+#.*$`)
+
+func trailingComment(line string) string {
+	return trailingCommentRe.FindString(line)
+}
+
+var plainScalar = regexp.MustCompile(`^[\p{L}\p{N}_][\p{L}\p{N}\p{Mn}_.@/:+-]*$`)
+
+// scalar writes a value as a YAML scalar: plain when that reads back as the
+// same string, JSON-quoted (valid YAML) otherwise.
+func scalar(s string) string {
+	if plainScalar.MatchString(s) && !strings.HasSuffix(s, ":") {
+		var n yaml.Node
+		if yaml.Unmarshal([]byte(s), &n) == nil && len(n.Content) == 1 && n.Content[0].Tag == "!!str" && n.Content[0].Value == s {
+			return s
+		}
+	}
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+func flowList(items []string) string {
+	q := make([]string, len(items))
+	for i, s := range items {
+		q[i] = scalar(s)
+		if strings.ContainsAny(q[i], ",[]{}") && !strings.HasPrefix(q[i], `"`) {
+			b, _ := json.Marshal(s)
+			q[i] = string(b)
+		}
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}

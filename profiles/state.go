@@ -1,0 +1,146 @@
+package profiles
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gofrs/flock"
+
+	"github.com/sbctl/sbctl/auth"
+	"github.com/sbctl/sbctl/config"
+)
+
+// Record is what sbctl knows about one profile's connection, without any
+// secret: enough to list and evaluate profiles without the keychain.
+type Record struct {
+	Connected        bool        `json:"connected"`
+	AccountID        string      `json:"account_id,omitempty"`
+	Account          string      `json:"account,omitempty"`
+	HasRefresh       bool        `json:"has_refresh,omitempty"`
+	ExpiresAt        *time.Time  `json:"expires_at,omitempty"`
+	RefreshExpiresAt *time.Time  `json:"refresh_expires_at,omitempty"`
+	ConsentExpiresAt *time.Time  `json:"consent_expires_at,omitempty"`
+	ConnectedAt      *time.Time  `json:"connected_at,omitempty"`
+	LastRefreshedAt  *time.Time  `json:"last_refreshed_at,omitempty"`
+	LastVerifiedAt   *time.Time  `json:"last_verified_at,omitempty"`
+	Scopes           []string    `json:"scopes,omitempty"`
+	NeedsReauth      bool        `json:"needs_reauth,omitempty"`
+	Reason           auth.Reason `json:"reason,omitempty"`
+	Unknown          bool        `json:"unknown,omitempty"`
+	LastError        string      `json:"last_error,omitempty"`
+}
+
+// RecordFromToken describes a freshly stored token.
+func RecordFromToken(t *auth.Token, now time.Time) *Record {
+	r := &Record{Connected: true, HasRefresh: t.HasRefresh(), Scopes: t.Scopes}
+	if !t.Expiry.IsZero() {
+		e := t.Expiry.UTC()
+		r.ExpiresAt = &e
+	}
+	if !t.RefreshExpiry.IsZero() {
+		e := t.RefreshExpiry.UTC()
+		r.RefreshExpiresAt = &e
+	}
+	n := now.UTC()
+	r.ConnectedAt = &n
+	return r
+}
+
+// State is the state file's content.
+type State struct {
+	Version  int                `json:"version"`
+	Profiles map[string]*Record `json:"profiles"`
+}
+
+const stateVersion = 1
+
+// StateFile is $XDG_STATE_HOME/sbctl/state.json, written atomically under
+// a lock. Readers need no lock: a rename is atomic.
+type StateFile struct {
+	Path string
+}
+
+// NewStateFile returns the state file in dir.
+func NewStateFile(dir string) *StateFile { return &StateFile{Path: filepath.Join(dir, "state.json")} }
+
+// ErrStateCorrupt: the file exists but cannot be read as state. Callers
+// rebuild it; it is never fatal.
+var ErrStateCorrupt = errors.New("state file is corrupt")
+
+// errStateMissing: no state file yet.
+var errStateMissing = errors.New("no state file")
+
+// Load reads the state. A missing file gives an empty state and
+// errStateMissing; a damaged one an empty state and ErrStateCorrupt.
+func (f *StateFile) Load() (*State, error) {
+	st := &State{Version: stateVersion, Profiles: map[string]*Record{}}
+	b, err := os.ReadFile(f.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return st, errStateMissing
+	}
+	if err != nil {
+		return st, fmt.Errorf("reading %s: %w", f.Path, err)
+	}
+	var read State
+	if err := json.Unmarshal(b, &read); err != nil || read.Version != stateVersion {
+		return st, ErrStateCorrupt
+	}
+	if read.Profiles != nil {
+		st.Profiles = read.Profiles
+	}
+	return st, nil
+}
+
+// LockTimeout bounds the wait for another sbctl's state update.
+const LockTimeout = 30 * time.Second
+
+// Update applies change under the lock and writes the result atomically.
+// A corrupt file is moved aside (state.json.corrupt) and replaced.
+func (f *StateFile) Update(ctx context.Context, change func(*State) error) error {
+	dir := filepath.Dir(f.Path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("creating the state directory: %w", err)
+	}
+	unlock, err := lockFile(ctx, f.Path+".lock")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	st, err := f.Load()
+	if errors.Is(err, ErrStateCorrupt) {
+		_ = os.Rename(f.Path, f.Path+".corrupt")
+	} else if err != nil && !errors.Is(err, errStateMissing) {
+		return err
+	}
+	if err := change(st); err != nil {
+		return err
+	}
+	b, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	return config.WriteFileAtomic(f.Path, b, 0o600)
+}
+
+// lockFile takes a cross-process lock on path, waiting at most LockTimeout.
+// The lock file is permanent: deleting it while another process waits on it
+// would let two processes in at once.
+func lockFile(ctx context.Context, path string) (func(), error) {
+	lk := flock.New(path)
+	ctx, cancel := context.WithTimeout(ctx, LockTimeout)
+	defer cancel()
+	ok, err := lk.TryLockContext(ctx, 10*time.Millisecond)
+	if err != nil || !ok {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("waited %s for the lock %s held by another sbctl; if none is running, try again", LockTimeout, path)
+		}
+		return nil, fmt.Errorf("locking %s: %w", path, err)
+	}
+	return func() { _ = lk.Unlock() }, nil
+}
