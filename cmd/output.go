@@ -142,7 +142,7 @@ func relTime(t, now time.Time) string {
 		return "just now"
 	case d < time.Hour:
 		s = fmt.Sprintf("%dm", int(d/time.Minute))
-	case d < 48*time.Hour:
+	case d < 24*time.Hour:
 		s = fmt.Sprintf("%dh", int(d/time.Hour))
 	case d < 365*24*time.Hour:
 		s = fmt.Sprintf("%dd", int(d/(24*time.Hour)))

@@ -49,13 +49,15 @@ connect it.
 	c.Flags().StringSliceVar(&o.Scopes, "scope", nil, "request this scope instead of the provider's defaults (repeatable)")
 	c.Flags().BoolVar(&o.NoConnect, "no-connect", false, "only write the config")
 	c.Flags().BoolVar(&o.WithToken, "with-token", false, "read an existing token from stdin")
-	c.MarkFlagsMutuallyExclusive("no-connect", "with-token")
 	_ = c.RegisterFlagCompletionFunc("provider", completeProviders(f))
 	_ = c.RegisterFlagCompletionFunc("group", completeGroups(f))
 	return c
 }
 
 func runAdd(c *cobra.Command, f *Factory, o *addOptions) error {
+	if o.NoConnect && o.WithToken {
+		return usageErr("--no-connect and --with-token exclude each other: --no-connect writes only the config, --with-token also stores a token")
+	}
 	if o.Provider == "" {
 		return usageErr("--provider is required (see `sbctl providers list`)")
 	}

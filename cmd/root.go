@@ -160,6 +160,9 @@ func noArgsOrSubcommand(c *cobra.Command, args []string) error {
 		return nil
 	}
 	msg := fmt.Sprintf("unknown command %q for %q", args[0], c.CommandPath())
+	if c.SuggestionsMinimumDistance <= 0 {
+		c.SuggestionsMinimumDistance = 2
+	}
 	if s := c.SuggestionsFor(args[0]); len(s) > 0 {
 		msg += fmt.Sprintf("; did you mean %q?", s[0])
 	}
@@ -184,7 +187,7 @@ func group(use, short string, subs ...*cobra.Command) *cobra.Command {
 func exactArgs(n int, what string) cobra.PositionalArgs {
 	return func(c *cobra.Command, args []string) error {
 		if len(args) != n {
-			return usageErr("%s takes %s (got %d arguments); see '%s --help'", c.CommandPath(), what, len(args), c.CommandPath())
+			return usageErr("%s takes %s (got %d arguments)", c.CommandPath(), what, len(args))
 		}
 		return nil
 	}
@@ -193,7 +196,7 @@ func exactArgs(n int, what string) cobra.PositionalArgs {
 func minArgs(n int, what string) cobra.PositionalArgs {
 	return func(c *cobra.Command, args []string) error {
 		if len(args) < n {
-			return usageErr("%s needs %s; see '%s --help'", c.CommandPath(), what, c.CommandPath())
+			return usageErr("%s needs %s", c.CommandPath(), what)
 		}
 		return nil
 	}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -141,7 +142,7 @@ func Load(path string, opts Options) (*Config, error) {
 	return c, nil
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var yamlLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^yaml: line (\d+): (.*)$`) })
 
 // Parse reads config text; path is used in messages only.
 func Parse(path string, src []byte, opts Options) (*Config, error) {
@@ -184,11 +185,26 @@ func syntaxError(path string, err error) error {
 	if errors.As(err, &te) && len(te.Errors) > 0 {
 		msg = te.Errors[0]
 	}
-	if m := yamlLine.FindStringSubmatch(strings.TrimSpace(strings.Split(msg, "\n")[0])); m != nil {
+	if m := yamlLine().FindStringSubmatch(strings.TrimSpace(strings.Split(msg, "\n")[0])); m != nil {
 		n, _ := strconv.Atoi(m[1])
+		if contextualParserError(m[2]) {
+			n++
+		}
 		return &Error{File: path, Line: n, Msg: "YAML syntax error: " + m[2]}
 	}
 	return &Error{File: path, Msg: "YAML syntax error: " + strings.TrimPrefix(msg, "yaml: ")}
+}
+
+// contextualParserError reports yaml.v3 parser errors whose line number is
+// the 0-based line of the construct being parsed (yaml.v3 adds one only for
+// scanner errors); the construct's start is also the line to show.
+func contextualParserError(problem string) bool {
+	switch problem {
+	case "did not find expected ',' or ']'", "did not find expected ',' or '}'", "did not find expected '-' indicator",
+		"did not find expected key", "did not find expected node content", "found undefined tag handle":
+		return true
+	}
+	return false
 }
 
 // Provider, Group and Profile look entries up by name.
@@ -197,9 +213,15 @@ func (c *Config) Group(name string) (*Group, bool)       { g, ok := c.groupIdx[n
 func (c *Config) Profile(name string) (*Profile, bool)   { p, ok := c.profileIdx[name]; return p, ok }
 
 // ProfileNames, GroupNames and ProviderNames list names in file order.
-func (c *Config) ProfileNames() []string  { return names(c.Profiles, func(p *Profile) string { return p.Name }) }
-func (c *Config) GroupNames() []string    { return names(c.Groups, func(g *Group) string { return g.Name }) }
-func (c *Config) ProviderNames() []string { return names(c.Providers, func(p *Provider) string { return p.Name }) }
+func (c *Config) ProfileNames() []string {
+	return names(c.Profiles, func(p *Profile) string { return p.Name })
+}
+func (c *Config) GroupNames() []string {
+	return names(c.Groups, func(g *Group) string { return g.Name })
+}
+func (c *Config) ProviderNames() []string {
+	return names(c.Providers, func(p *Provider) string { return p.Name })
+}
 
 func names[T any](xs []T, f func(T) string) []string {
 	out := make([]string, len(xs))

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 )
@@ -349,18 +350,18 @@ func isCommentOrBlank(s string) bool {
 	return t == "" || strings.HasPrefix(t, "#")
 }
 
-var trailingCommentRe = regexp.MustCompile(`\s+#.*$`)
+var trailingCommentRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\s+#.*$`) })
 
 func trailingComment(line string) string {
-	return trailingCommentRe.FindString(line)
+	return trailingCommentRe().FindString(line)
 }
 
-var plainScalar = regexp.MustCompile(`^[\p{L}\p{N}_][\p{L}\p{N}\p{Mn}_.@/:+-]*$`)
+var plainScalar = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\p{L}\p{N}_][\p{L}\p{N}\p{Mn}_.@/:+-]*$`) })
 
 // scalar writes a value as a YAML scalar: plain when that reads back as the
 // same string, JSON-quoted (valid YAML) otherwise.
 func scalar(s string) string {
-	if plainScalar.MatchString(s) && !strings.HasSuffix(s, ":") {
+	if plainScalar().MatchString(s) && !strings.HasSuffix(s, ":") {
 		var n yaml.Node
 		if yaml.Unmarshal([]byte(s), &n) == nil && len(n.Content) == 1 && n.Content[0].Tag == "!!str" && n.Content[0].Value == s {
 			return s

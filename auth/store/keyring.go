@@ -226,13 +226,13 @@ func (k *Keyring) explain(op string, err error) error {
 	switch {
 	case errors.Is(err, keyring.ErrSetDataTooBig):
 		return fmt.Errorf("the %s refused a value as too big for one item; lower the part size with SBCTL_KEYRING_CHUNK (now %d bytes)", k.Describe(), k.limit())
+	case strings.Contains(low, "locked") || strings.Contains(low, "unlock") || strings.Contains(low, "prompt") || strings.Contains(low, "dismissed"):
+		return &UnavailableError{Store: k.Describe(), Cause: "the keychain is locked",
+			Fix: "unlock it (log in to the desktop session, or run `gnome-keyring-daemon --unlock` and type the password) and try again"}
 	case strings.Contains(low, "org.freedesktop.secrets") || strings.Contains(low, "serviceunknown") ||
 		strings.Contains(low, "dbus") || strings.Contains(low, "session bus") || strings.Contains(low, "no such interface"):
 		return &UnavailableError{Store: k.Describe(), Cause: "no Secret Service is running on the D-Bus session bus",
 			Fix: "start one (gnome-keyring-daemon --unlock, or KeePassXC with Secret Service integration), or, on a machine without a keychain, opt in to the plain-file store with `--token-store file` / SBCTL_TOKEN_STORE=file"}
-	case strings.Contains(low, "locked") || strings.Contains(low, "prompt") || strings.Contains(low, "dismissed"):
-		return &UnavailableError{Store: k.Describe(), Cause: "the keychain is locked",
-			Fix: "unlock it (log in to the desktop session, or run `gnome-keyring-daemon --unlock` and type the password) and try again"}
 	}
 	return fmt.Errorf("keychain %s failed: %s", op, firstLine(msg))
 }
