@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -51,7 +50,7 @@ func newDoctorCmd(f *Factory) *cobra.Command {
 				}
 			}
 			if failed > 0 {
-				return withCode(ExitError, errors.New(fmt.Sprintf("%d checks failed", failed)))
+				return withCode(ExitError, fmt.Errorf("%d checks failed", failed))
 			}
 			return nil
 		},

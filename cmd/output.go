@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -36,6 +37,37 @@ func checkFormat(f string) error {
 		return nil
 	}
 	return usageErr("unknown output format %q: use table, json or yaml", f)
+}
+
+// printList writes a list as JSON or YAML; reports false for table. JSON is
+// streamed element by element, so memory and time stay linear in the
+// number of profiles (json.Encoder with SetIndent would build the whole
+// document, then indent a copy of it).
+func printList[T any](w io.Writer, format string, items []T) (bool, error) {
+	if format != formatJSON {
+		return printData(w, format, items)
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if len(items) == 0 {
+		bw.WriteString("[]\n")
+		return true, bw.Flush()
+	}
+	bw.WriteString("[\n")
+	for i := range items {
+		b, err := json.MarshalIndent(&items[i], "  ", "  ")
+		if err != nil {
+			return true, err
+		}
+		bw.WriteString("  ")
+		bw.Write(b)
+		if i < len(items)-1 {
+			bw.WriteString(",\n")
+		} else {
+			bw.WriteString("\n")
+		}
+	}
+	bw.WriteString("]\n")
+	return true, bw.Flush()
 }
 
 // printData writes v as JSON or YAML; reports false for table.
@@ -92,11 +124,15 @@ func (s styles) status(st profiles.Status) lipgloss.Style {
 // it is plain aligned text. Widths count display cells, so Japanese names
 // line up.
 func renderTable(w io.Writer, tty bool, headers []string, rows [][]string, cellStyle func(row, col int) lipgloss.Style) error {
+	ncols := len(headers)
+	if len(rows) > 0 {
+		ncols = max(ncols, len(rows[0]))
+	}
 	t := table.New().
 		Headers(headers...).
 		Rows(rows...).
 		BorderTop(false).BorderBottom(false).BorderLeft(false).BorderRight(false).
-		BorderColumn(false).BorderRow(false).BorderHeader(tty).
+		BorderColumn(false).BorderRow(false).BorderHeader(tty && len(headers) > 0).
 		Border(lipgloss.NormalBorder()).
 		Wrap(false).
 		StyleFunc(func(row, col int) lipgloss.Style {
@@ -108,7 +144,7 @@ func renderTable(w io.Writer, tty bool, headers []string, rows [][]string, cellS
 			} else if cellStyle != nil {
 				st = cellStyle(row, col)
 			}
-			if col < len(headers)-1 {
+			if col < ncols-1 {
 				st = st.PaddingRight(2)
 			}
 			return st
@@ -145,7 +181,8 @@ func relTime(t, now time.Time) string {
 	case d < 24*time.Hour:
 		s = fmt.Sprintf("%dh", int(d/time.Hour))
 	case d < 365*24*time.Hour:
-		s = fmt.Sprintf("%dd", int(d/(24*time.Hour)))
+		// Round days: "in 2d" for 47h59m, which is how people count.
+		s = fmt.Sprintf("%dd", int((d+12*time.Hour)/(24*time.Hour)))
 	default:
 		s = fmt.Sprintf("%dy", int(d/(365*24*time.Hour)))
 	}

@@ -132,7 +132,7 @@ func runList(c *cobra.Command, f *Factory, o *listOptions) error {
 	if err != nil {
 		return err
 	}
-	if ok, err := printData(f.IO.Out, o.Format, views); ok {
+	if ok, err := printList(f.IO.Out, o.Format, views); ok {
 		return err
 	}
 	if len(views) == 0 {
@@ -283,24 +283,32 @@ func reportCheck(ios *IOStreams, r profiles.CheckResult, window time.Duration) {
 	w := ios.ColorErr()
 	st := newStyles()
 	now := ios.Now()
-	line := func(v profiles.View) string {
-		why := v.Detail
-		if v.Reason != nil {
-			why = *v.Reason + ": " + why
+	list := func(views []profiles.View, showWhen bool) {
+		rows := make([][]string, len(views))
+		for i, v := range views {
+			why := v.Detail
+			if v.Reason != nil {
+				why = *v.Reason + ": " + why
+			}
+			if showWhen {
+				why += " (" + when(v.ConnectionExpiresAt, now, true) + ")"
+			}
+			rows[i] = []string{"", v.Name, string(v.Status), why}
 		}
-		return fmt.Sprintf("  %s  %s  %s", v.Name, st.status(v.Status).Render(string(v.Status)), why)
+		_ = renderTable(w, false, nil, rows, func(row, col int) lipgloss.Style {
+			if col == 2 {
+				return st.status(views[row].Status)
+			}
+			return lipgloss.NewStyle()
+		})
 	}
 	if len(r.NeedAction) > 0 {
 		fmt.Fprintln(w, st.red.Render(fmt.Sprintf("%d of %d profiles need action now:", len(r.NeedAction), r.Total)))
-		for _, v := range r.NeedAction {
-			fmt.Fprintln(w, line(v))
-		}
+		list(r.NeedAction, false)
 	}
 	if len(r.Expiring) > 0 {
 		fmt.Fprintln(w, st.expiring.Render(fmt.Sprintf("%d of %d profiles expire within %s:", len(r.Expiring), r.Total, config.FormatDuration(window))))
-		for _, v := range r.Expiring {
-			fmt.Fprintf(w, "%s (%s)\n", line(v), when(v.ConnectionExpiresAt, now, true))
-		}
+		list(r.Expiring, true)
 	}
 	if len(r.Unknown) > 0 {
 		fmt.Fprintf(w, "%d profiles could not be checked last time (status unknown).\n", len(r.Unknown))
