@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -53,13 +54,17 @@ func printList[T any](w io.Writer, format string, items []T) (bool, error) {
 		return true, bw.Flush()
 	}
 	bw.WriteString("[\n")
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("  ", "  ")
+	enc.SetEscapeHTML(false)
 	for i := range items {
-		b, err := json.MarshalIndent(&items[i], "  ", "  ")
-		if err != nil {
+		buf.Reset()
+		if err := enc.Encode(&items[i]); err != nil {
 			return true, err
 		}
 		bw.WriteString("  ")
-		bw.Write(b)
+		bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 		if i < len(items)-1 {
 			bw.WriteString(",\n")
 		} else {
@@ -76,6 +81,7 @@ func printData(w io.Writer, format string, v any) (bool, error) {
 	case formatJSON:
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false) // URLs with <placeholders> and & stay readable
 		return true, enc.Encode(v)
 	case formatYAML:
 		enc := yaml.NewEncoder(w)

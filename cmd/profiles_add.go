@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sbctl/sbctl/auth"
+	"github.com/sbctl/sbctl/auth/flow"
 	"github.com/sbctl/sbctl/profiles"
 )
 
@@ -19,15 +20,17 @@ type addOptions struct {
 	Scopes    []string
 	NoConnect bool
 	WithToken bool
+	reauth    reauthOptions
 }
 
 func newProfilesAddCmd(f *Factory) *cobra.Command {
 	o := &addOptions{}
 	c := &cobra.Command{
 		Use:   "add <name> --provider P [--group G]... [--scope S]... [--no-connect | --with-token]",
-		Short: "Add a profile to the config and connect it",
+		Short: "Add a profile to the config and connect it in the browser",
 		Long: `Add a profile to the config file (keeping its comments and layout) and
-connect it.
+connect it in the browser (as 'sbctl reauth' does; --no-browser, --manual,
+--device and --timeout apply).
 
   --no-connect   only write the config; connect later with sbctl reauth
   --with-token   read an existing token from stdin instead of opening a
@@ -49,6 +52,8 @@ connect it.
 	c.Flags().StringSliceVar(&o.Scopes, "scope", nil, "request this scope instead of the provider's defaults (repeatable)")
 	c.Flags().BoolVar(&o.NoConnect, "no-connect", false, "only write the config")
 	c.Flags().BoolVar(&o.WithToken, "with-token", false, "read an existing token from stdin")
+	o.reauth.Timeout = flow.DefaultTimeout
+	addReauthFlags(c, &o.reauth)
 	_ = c.RegisterFlagCompletionFunc("provider", completeProviders(f))
 	_ = c.RegisterFlagCompletionFunc("group", completeGroups(f))
 	return c
@@ -91,7 +96,18 @@ func runAdd(c *cobra.Command, f *Factory, o *addOptions) error {
 		fmt.Fprintf(f.IO.ErrOut, "Added profile %q (%s) with the given token: %s.\n", o.Name, o.Provider, v.Status)
 		return nil
 	}
-	return usageErr("connecting in the browser is not available yet: use --no-connect, or --with-token with a token on stdin")
+	if err := o.reauth.check(); err != nil {
+		return err
+	}
+	if err := m.AddUnconnected(c.Context(), spec); err != nil {
+		return err
+	}
+	fmt.Fprintf(f.IO.ErrOut, "Added profile %q (%s) to %s; connecting…\n", o.Name, o.Provider, m.Config.Path)
+	o.reauth.Name = o.Name
+	if err := runReauth(c, f, m, &o.reauth); err != nil {
+		return fmt.Errorf("%w\nThe profile is in the config but not connected; connect it with `sbctl reauth %s`", err, o.Name)
+	}
+	return nil
 }
 
 type removeOptions struct {
@@ -143,7 +159,7 @@ func runRemove(c *cobra.Command, f *Factory, o *removeOptions) error {
 			return withCode(ExitError, errors.New("cancelled; nothing was removed"))
 		}
 	}
-	res, err := m.Remove(c.Context(), o.Name, profiles.RemoveOptions{KeepRemote: o.KeepRemote, Force: o.Force}, revoker(f))
+	res, err := m.Remove(c.Context(), o.Name, profiles.RemoveOptions{KeepRemote: o.KeepRemote, Force: o.Force})
 	if err != nil {
 		return err
 	}
@@ -170,7 +186,3 @@ func confirm(ios *IOStreams, question string) (bool, error) {
 	a := strings.ToLower(strings.TrimSpace(line))
 	return a == "y" || a == "yes", nil
 }
-
-// revoker is filled in by the provider layer; until then no provider can
-// revoke.
-func revoker(*Factory) profiles.Revoker { return nil }

@@ -18,6 +18,7 @@ func newProvidersCmd(f *Factory) *cobra.Command {
 		newProvidersListCmd(f),
 		newProvidersShowCmd(f),
 		newProvidersSetSecretCmd(f),
+		newRelayPageCmd(f),
 	)
 	c.Aliases = []string{"provider"}
 	return c
@@ -87,8 +88,13 @@ func newProvidersListCmd(f *Factory) *cobra.Command {
 func newProvidersShowCmd(f *Factory) *cobra.Command {
 	var format string
 	c := &cobra.Command{
-		Use:               "show <provider>",
-		Short:             "Show a provider's settings",
+		Use:   "show <provider>",
+		Short: "Show a provider's rules: the redirect URI to register, the mode, renewal",
+		Long: `Show a configured provider, or a built-in preset by name (facebook,
+instagram, threads, linkedin, x, google, youtube, tiktok, pinterest, oidc,
+oauth2): which redirect URI to register with the network, which redirect
+mode sbctl uses, how access is renewed and checked.`,
+		Example:           "  sbctl providers show x\n  sbctl providers show facebook -o json",
 		Args:              exactArgs(1, "one provider name"),
 		ValidArgsFunction: completeProviders(f),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -99,32 +105,69 @@ func newProvidersShowCmd(f *Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			p, err := m.Provider(args[0])
+			info, err := m.DescribeProvider(args[0])
 			if err != nil {
 				return err
 			}
-			v := viewProvider(m.Config, p)
-			if ok, err := printData(f.IO.Out, format, v); ok {
+			if ok, err := printData(f.IO.Out, format, info); ok {
 				return err
 			}
-			w := f.IO.Out
-			fmt.Fprintf(w, "%s\n", v.Name)
-			fmt.Fprintf(w, "  %-12s %s\n", "Type:", v.Type)
-			fmt.Fprintf(w, "  %-12s %s\n", "Client ID:", orDash(v.ClientID))
-			for _, kv := range [][2]string{{"Issuer:", v.Issuer}, {"Auth URL:", v.AuthURL}, {"Token URL:", v.TokenURL}, {"Redirect:", v.Redirect}} {
-				if kv[1] != "" {
-					fmt.Fprintf(w, "  %-12s %s\n", kv[0], kv[1])
-				}
-			}
-			if len(v.Scopes) > 0 {
-				fmt.Fprintf(w, "  %-12s %s\n", "Scopes:", strings.Join(v.Scopes, " "))
-			}
-			fmt.Fprintf(w, "  %-12s %d\n", "Profiles:", v.Profiles)
+			printProviderInfo(f.IO, info)
 			return nil
 		},
 	}
 	addFormatFlag(c, &format)
 	return c
+}
+
+func printProviderInfo(ios *IOStreams, info profiles.ProviderInfo) {
+	w := ios.ColorOut()
+	st := newStyles()
+	field := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(w, "  %-22s %s\n", k+":", v)
+		}
+	}
+	title := info.Name
+	if info.Title != "" && !strings.EqualFold(info.Title, info.Name) {
+		title += " (" + info.Title + ")"
+	}
+	if !info.Configured {
+		title += st.dim.Render("  built-in preset, not in your config")
+	}
+	fmt.Fprintln(w, st.bold.Render(title))
+	field("Type", info.Type)
+	field("Client ID", info.ClientID)
+	field("Redirect mode", info.Mode)
+	field("Allowed modes", strings.Join(info.Modes, ", "))
+	uri := info.RedirectURI
+	if info.RedirectNote != "" {
+		uri += st.dim.Render("  (" + info.RedirectNote + ")")
+	}
+	field("Register redirect URI", uri)
+	field("Authorization URL", info.AuthURL)
+	field("Token URL", info.TokenURL)
+	field("Revocation URL", info.RevokeURL)
+	field("Issuer", info.Issuer)
+	field("Scopes", strings.Join(info.Scopes, " "))
+	field("PKCE", info.PKCE)
+	field("Client auth", info.ClientAuth)
+	renewal := info.Renewal
+	if info.RotatesTokens {
+		renewal += " (rotating refresh tokens)"
+	}
+	field("Renewal", renewal)
+	field("Token check", info.Check)
+	if info.NeedsSecret {
+		field("Client secret", fmt.Sprintf("required: sbctl providers set-secret %s, or $%s", info.Name, profiles.ClientSecretEnv(info.Name)))
+	}
+	if info.Configured {
+		field("Profiles", fmt.Sprint(info.Profiles))
+	}
+	if info.Notes != "" {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "  "+info.Notes)
+	}
 }
 
 func newProvidersSetSecretCmd(f *Factory) *cobra.Command {

@@ -140,11 +140,11 @@ OS keychain.`,
 	_ = root.RegisterFlagCompletionFunc("token-store", cobra.FixedCompletions([]string{"keychain", "file"}, cobra.ShellCompDirectiveNoFileComp))
 
 	root.AddGroup(&cobra.Group{ID: "main", Title: "Profiles:"}, &cobra.Group{ID: "setup", Title: "Setup:"})
-	for _, c := range []*cobra.Command{newProfilesCmd(f), newGroupsCmd(f)} {
+	for _, c := range []*cobra.Command{newProfilesCmd(f), newGroupsCmd(f), newReauthCmd(f)} {
 		c.GroupID = "main"
 		root.AddCommand(c)
 	}
-	for _, c := range []*cobra.Command{newProvidersCmd(f), newDoctorCmd(f), newVersionCmd(f)} {
+	for _, c := range []*cobra.Command{newProvidersCmd(f), newSandboxCmd(f), newDoctorCmd(f), newVersionCmd(f)} {
 		c.GroupID = "setup"
 		root.AddCommand(c)
 	}

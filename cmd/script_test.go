@@ -25,7 +25,8 @@ import (
 // scripts run the real CLI with no `go build`.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"sbctl": func() { os.Exit(cmd.Main()) },
+		"sbctl":       func() { os.Exit(cmd.Main()) },
+		"fakebrowser": fakeBrowser,
 	})
 }
 
@@ -71,11 +72,14 @@ func TestScripts(t *testing.T) {
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"statuses":  cmdStatuses,
-			"nofile":    cmdNoFile,
-			"token-in":  cmdTokenIn,
-			"fileperm":  cmdFilePerm,
-			"jsonfield": cmdJSONField,
+			"statuses":        cmdStatuses,
+			"nofile":          cmdNoFile,
+			"token-in":        cmdTokenIn,
+			"fileperm":        cmdFilePerm,
+			"jsonfield":       cmdJSONField,
+			"sandbox-start":   cmdSandboxStart,
+			"sandbox-stat":    cmdSandboxStat,
+			"sandbox-account": cmdSandboxAccount,
 		},
 	})
 }

@@ -18,10 +18,6 @@ type RemoveOptions struct {
 	Force bool
 }
 
-// Revoker revokes a token at its provider. ErrNoRevocation when the network
-// offers no way to.
-type Revoker func(ctx context.Context, provider *config.Provider, t *auth.Token) error
-
 // ErrNoRevocation: the provider has no revocation call.
 var ErrNoRevocation = errors.New("the provider offers no revocation endpoint")
 
@@ -36,7 +32,7 @@ type RemoveResult struct {
 // Remove revokes the grant at the provider (unless KeepRemote), deletes the
 // token and the config entry. A failed revocation keeps everything local
 // unless Force: the user can still retry, or revoke by hand.
-func (m *Manager) Remove(ctx context.Context, name string, opts RemoveOptions, revoke Revoker) (RemoveResult, error) {
+func (m *Manager) Remove(ctx context.Context, name string, opts RemoveOptions) (RemoveResult, error) {
 	var res RemoveResult
 	p, err := m.Profile(name)
 	if err != nil {
@@ -67,11 +63,7 @@ func (m *Manager) Remove(ctx context.Context, name string, opts RemoveOptions, r
 		return res, fmt.Errorf("%w (nothing was removed; use --force to remove the profile anyway)", err)
 	}
 	if tok != nil && !opts.KeepRemote {
-		prov, _ := m.Config.Provider(p.Provider)
-		err := ErrNoRevocation
-		if revoke != nil {
-			err = revoke(ctx, prov, tok)
-		}
+		err := m.revokeAt(ctx, p.Provider, tok)
 		switch {
 		case err == nil:
 			res.Revoked = true

@@ -1,0 +1,147 @@
+package flow
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestRelayPageStatic(t *testing.T) {
+	page := RelayPage()
+	for _, want := range []string{"<!doctype html>", "<!--", "relay_url", "http://127.0.0.1:", "window.location.replace", "no-referrer"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	// Nothing from the URL is written as HTML.
+	for _, bad := range []string{"innerHTML", "outerHTML", "document.write", "insertAdjacentHTML", "eval(", "<iframe", "src="} {
+		if strings.Contains(page, bad) {
+			t.Errorf("page uses %q", bad)
+		}
+	}
+	// The CSP allows exactly the embedded script.
+	start := strings.Index(page, "<script>") + len("<script>")
+	end := strings.Index(page, "</script>")
+	sum := sha256.Sum256([]byte(page[start:end]))
+	if !strings.Contains(page, "script-src 'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'") {
+		t.Fatal("CSP hash does not match the script")
+	}
+}
+
+// runRelayScript executes the page's script in node with a fake window for
+// each query, returning where it navigated ("" for nowhere) and its message.
+func runRelayScript(t *testing.T, searches []string) []struct{ Target, Msg string } {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not installed")
+	}
+	page := RelayPage()
+	script := page[strings.Index(page, "<script>")+len("<script>") : strings.Index(page, "</script>")]
+	dir := t.TempDir()
+	harness := `
+const fs = require("fs");
+const script = fs.readFileSync(process.argv[2], "utf8");
+const searches = JSON.parse(fs.readFileSync(process.argv[3], "utf8"));
+const out = searches.map(function (search) {
+  let target = "";
+  const msg = { textContent: "" };
+  const window = { location: { search: search, replace: function (u) { target = u; }, assign: function () { throw new Error("assign"); } } };
+  const document = { getElementById: function () { return msg; } };
+  new Function("window", "document", script)(window, document);
+  return { Target: target, Msg: msg.textContent };
+});
+process.stdout.write(JSON.stringify(out));
+`
+	files := map[string]string{"h.js": harness, "s.js": script}
+	js, _ := json.Marshal(searches)
+	files["q.json"] = string(js)
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := exec.Command(node, filepath.Join(dir, "h.js"), filepath.Join(dir, "s.js"), filepath.Join(dir, "q.json")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("node: %v\n%s", err, b)
+	}
+	var res []struct{ Target, Msg string }
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatalf("%v: %s", err, b)
+	}
+	return res
+}
+
+func TestRelayPageScript(t *testing.T) {
+	const r = "AbC-_09"
+	cases := []struct{ search, target string }{
+		{"?code=abc&state=8765." + r, "http://127.0.0.1:8765/callback?code=abc&state=8765." + r},
+		{"?state=8765." + r + "&code=a%2Bb%26c&next=https%3A%2F%2Fevil.example&redirect_uri=x", "http://127.0.0.1:8765/callback?code=a%2Bb%26c&state=8765." + r},
+		{"?error=access_denied&error_description=%3Cscript%3E&state=1." + r, "http://127.0.0.1:1/callback?state=1." + r + "&error=access_denied&error_description=%3Cscript%3E"},
+		{"?code=abc&state=8765." + r + "&iss=https%3A%2F%2Fid.example", "http://127.0.0.1:8765/callback?code=abc&state=8765." + r + "&iss=https%3A%2F%2Fid.example"},
+		{"?code=abc&state=evil.example:80." + r, ""},
+		{"?code=abc&state=8765@evil.example." + r, ""},
+		{"?code=abc&state=99999." + r, ""},
+		{"?code=abc&state=0." + r, ""},
+		{"?code=abc&state=08765." + r, ""},
+		{"?code=abc&state=8765." + r + "/../x", ""},
+		{"?code=abc&state=8765", ""},
+		{"?code=abc", ""},
+		{"", ""},
+	}
+	var searches []string
+	for _, c := range cases {
+		searches = append(searches, c.search)
+	}
+	for i, got := range runRelayScript(t, searches) {
+		if got.Target != cases[i].target {
+			t.Errorf("%q: navigated to %q, want %q", cases[i].search, got.Target, cases[i].target)
+		}
+		if strings.Contains(got.Msg, "abc") || strings.Contains(got.Msg, "evil") || strings.Contains(got.Msg, "script") {
+			t.Errorf("%q: message reflects input: %q", cases[i].search, got.Msg)
+		}
+	}
+}
+
+var relayStateRE = regexp.MustCompile(`^([0-9]+)\.[A-Za-z0-9_-]{43}$`)
+
+func TestRelayFlow(t *testing.T) {
+	const relay = "https://relay.example/sbctl.html"
+	r := start(t, Params{Mode: ModeRelay, RelayURL: relay})
+	if got := r.q.Get("redirect_uri"); got != relay {
+		t.Fatalf("redirect_uri %q", got)
+	}
+	st := r.q.Get("state")
+	m := relayStateRE.FindStringSubmatch(st)
+	if m == nil {
+		t.Fatalf("state %q", st)
+	}
+	if _, port, _ := strings.Cut(r.host(), ":"); port != m[1] {
+		t.Fatalf("state port %s, listener %s", m[1], r.host())
+	}
+	// The network redirects to the relay page; the page forwards to the
+	// listener. Use the real script when node is there.
+	search := "?" + url.Values{"code": {"relayed"}, "state": {st}}.Encode()
+	target := "http://127.0.0.1:" + m[1] + "/callback" + search
+	if _, err := exec.LookPath("node"); err == nil {
+		target = runRelayScript(t, []string{search})[0].Target
+	}
+	// A forged forward with another state is refused first.
+	if resp := do(t, "GET", "http://127.0.0.1:"+m[1]+"/callback?code=x&state="+m[1]+".forged", ""); resp.status != 400 {
+		t.Fatalf("forged: %d", resp.status)
+	}
+	if resp := do(t, "GET", target, ""); resp.status != 200 {
+		t.Fatalf("relayed callback: %d", resp.status)
+	}
+	res, err := r.wait(t)
+	if err != nil || res.Code != "relayed" || res.RedirectURI != relay {
+		t.Fatalf("%v %v", res, err)
+	}
+}

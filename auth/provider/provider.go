@@ -1,0 +1,306 @@
+package provider
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Settings is what the user's config says about one provider, already
+// resolved by the caller (the client secret comes from the keychain or the
+// environment, never from the config file).
+type Settings struct {
+	Name string // the config's provider name ("acme"); defaults to Type
+	Type string // a preset name, "oidc" or "oauth2"; defaults to Name
+
+	ClientID     string
+	ClientSecret string // "" for public clients
+
+	// Issuer is where an oidc provider's endpoints are discovered:
+	// {issuer}/.well-known/openid-configuration, fetched once per Provider
+	// when first needed.
+	Issuer string
+
+	// Endpoint overrides; "" keeps the preset's (or the discovered) one.
+	AuthURL, TokenURL, RevokeURL, IntrospectURL, UserinfoURL, DeviceAuthURL string
+	// ExchangeURL and RefreshURL override Meta's long-lived token swap and
+	// refresh endpoints (see Preset).
+	ExchangeURL, RefreshURL string
+
+	Scopes       []string     // "" = the preset's DefaultScopes
+	Redirect     RedirectMode // "" = the preset's default
+	RedirectPort int          // 0 = the preset's FixedPort (OS-chosen when that is 0 too)
+	RelayURL     string       // relay mode: the HTTPS page the user hosts
+
+	// GraphVersion is the Meta Graph API version for facebook and instagram
+	// ("v23.0"); Meta retires versions about two years after release.
+	GraphVersion string
+	// AuthStyle overrides how a confidential client authenticates; "" = the
+	// preset's (for oidc, what discovery advertises).
+	AuthStyle AuthStyle
+}
+
+// Provider is a preset merged with Settings: everything needed to talk to
+// one authorization server. It is safe for concurrent use once built.
+type Provider struct {
+	name   string
+	preset Preset // with the overrides applied
+	set    Settings
+	scopes []string
+	hc     *http.Client
+	now    func() time.Time
+
+	mu       sync.Mutex
+	resolved *resolved // endpoints and auth style; for oidc, after discovery
+}
+
+// resolved is what a request needs to know about the server.
+type resolved struct {
+	ep    Endpoints
+	style AuthStyle
+}
+
+// DefaultTimeout bounds each request when New is given no http.Client.
+const DefaultTimeout = 30 * time.Second
+
+var graphVersionRE = regexp.MustCompile(`^v[0-9]{1,3}\.[0-9]{1,2}$`)
+
+// New merges the preset named by s.Type (or s.Name) with s and checks the
+// result. Its errors name every field that is missing or wrong. A missing
+// client secret is not an error here, because several operations (Instagram
+// refresh, Facebook revocation, reading the account) do not need one; the
+// operations that do return a KindConfig Error.
+//
+// hc carries the caller's timeouts and transport; nil means a client with
+// DefaultTimeout. Requests never follow a redirect with a body.
+func New(s Settings, hc *http.Client) (*Provider, error) {
+	typ := strings.ToLower(strings.TrimSpace(s.Type))
+	if typ == "" {
+		typ = strings.ToLower(strings.TrimSpace(s.Name))
+	}
+	name := strings.TrimSpace(s.Name)
+	if name == "" {
+		name = typ
+	}
+	if typ == "" {
+		return nil, errors.New("provider: no type: set type to a preset (" + strings.Join(presetNames(), ", ") + ")")
+	}
+	pr, ok := Lookup(typ)
+	if !ok {
+		return nil, fmt.Errorf("provider %q: unknown type %q (known: %s)", name, typ, strings.Join(presetNames(), ", "))
+	}
+
+	var problems []string
+	if v := strings.TrimSpace(s.GraphVersion); v != "" && v != DefaultGraphVersion {
+		if !graphVersionRE.MatchString(v) {
+			problems = append(problems, fmt.Sprintf("graph_version %q is not of the form v23.0", v))
+		} else if pr.Name == "facebook" || pr.Name == "instagram" {
+			pr = withGraphVersion(pr, v)
+		}
+	}
+	override := func(dst *string, v string) {
+		if v = strings.TrimSpace(v); v != "" {
+			*dst = v
+		}
+	}
+	override(&pr.AuthURL, s.AuthURL)
+	override(&pr.TokenURL, s.TokenURL)
+	override(&pr.RevokeURL, s.RevokeURL)
+	override(&pr.IntrospectURL, s.IntrospectURL)
+	override(&pr.UserinfoURL, s.UserinfoURL)
+	override(&pr.DeviceAuthURL, s.DeviceAuthURL)
+	override(&pr.ExchangeURL, s.ExchangeURL)
+	override(&pr.RefreshURL, s.RefreshURL)
+
+	if strings.TrimSpace(s.ClientID) == "" {
+		problems = append(problems, "client_id is missing")
+	}
+	switch s.AuthStyle {
+	case "":
+	case AuthBody, AuthBasic:
+		pr.AuthStyle = s.AuthStyle
+	default:
+		problems = append(problems, fmt.Sprintf("auth style %q is not %q or %q", s.AuthStyle, AuthBody, AuthBasic))
+	}
+
+	if s.Redirect != "" {
+		switch s.Redirect {
+		case RedirectLoopback, RedirectRelay, RedirectManual, RedirectDevice:
+			if !pr.AllowsMode(s.Redirect) {
+				problems = append(problems, fmt.Sprintf("redirect %q is not allowed by %s (allowed: %s)", s.Redirect, pr.Title, joinModes(pr.Modes)))
+			} else {
+				pr.Redirect = s.Redirect
+			}
+		default:
+			problems = append(problems, fmt.Sprintf("redirect %q is not one of loopback, relay, manual, device", s.Redirect))
+		}
+	}
+	if s.RedirectPort < 0 || s.RedirectPort > 65535 {
+		problems = append(problems, fmt.Sprintf("redirect_port %d is not a TCP port", s.RedirectPort))
+	} else if s.RedirectPort != 0 {
+		pr.FixedPort = s.RedirectPort
+	}
+
+	issuer := strings.TrimSpace(s.Issuer)
+	switch pr.Name {
+	case TypeOIDC:
+		if issuer == "" {
+			problems = append(problems, "issuer is missing (an oidc provider discovers its endpoints from it)")
+		}
+	case TypeOAuth2:
+		if pr.TokenURL == "" {
+			problems = append(problems, "token_url is missing")
+		}
+		if pr.AuthURL == "" && pr.Redirect != RedirectDevice {
+			problems = append(problems, "auth_url is missing")
+		}
+	}
+	if issuer != "" {
+		pr.Issuer = issuer
+	}
+	if pr.Redirect == RedirectDevice && pr.DeviceAuthURL == "" && pr.Name != TypeOIDC {
+		problems = append(problems, "device_auth_url is missing (needed by redirect: device)")
+	}
+	for _, f := range []struct{ field, v string }{
+		{"issuer", pr.Issuer}, {"auth_url", pr.AuthURL}, {"token_url", pr.TokenURL},
+		{"revoke_url", pr.RevokeURL}, {"introspect_url", pr.IntrospectURL},
+		{"userinfo_url", pr.UserinfoURL}, {"device_auth_url", pr.DeviceAuthURL},
+		{"exchange_url", pr.ExchangeURL}, {"refresh_url", pr.RefreshURL},
+		{"relay_url", s.RelayURL},
+	} {
+		if f.v == "" {
+			continue
+		}
+		if err := checkEndpointURL(f.v); err != nil {
+			problems = append(problems, f.field+" "+err.Error())
+		}
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("provider %q: %s", name, strings.Join(problems, "; "))
+	}
+
+	scopes := cleanScopes(s.Scopes)
+	if len(scopes) == 0 {
+		scopes = slices.Clone(pr.DefaultScopes)
+	}
+	if hc == nil {
+		hc = &http.Client{Timeout: DefaultTimeout}
+	}
+	p := &Provider{name: name, preset: pr, set: s, scopes: scopes, hc: noBodyRedirects(hc), now: time.Now}
+	if pr.Name != TypeOIDC {
+		p.resolved = &resolved{ep: staticEndpoints(pr), style: pr.AuthStyle}
+	}
+	return p, nil
+}
+
+// SetClock replaces time.Now for expiry decisions (tests, fixed-time checks).
+// Call it before the Provider is shared.
+func (p *Provider) SetClock(now func() time.Time) {
+	if now != nil {
+		p.now = now
+	}
+}
+
+// Name is the config's name for the provider ("acme", or the preset name).
+func (p *Provider) Name() string { return p.name }
+
+// Preset is the effective preset: the built-in one with the config's
+// endpoint, redirect and port overrides applied.
+func (p *Provider) Preset() Preset { return p.preset.clone() }
+
+// ClientID is the configured client id.
+func (p *Provider) ClientID() string { return p.set.ClientID }
+
+// Confidential reports whether a client secret is configured.
+func (p *Provider) Confidential() bool { return p.set.ClientSecret != "" }
+
+// Scopes are the scopes to request: the config's, else the preset's defaults.
+func (p *Provider) Scopes() []string { return slices.Clone(p.scopes) }
+
+// Redirect is the redirect mode to use.
+func (p *Provider) Redirect() RedirectMode { return p.preset.Redirect }
+
+// RedirectPort is the fixed loopback port (0 = let the OS choose).
+func (p *Provider) RedirectPort() int { return p.preset.FixedPort }
+
+// RelayURL is the HTTPS relay page for relay mode ("" when not configured).
+func (p *Provider) RelayURL() string { return p.set.RelayURL }
+
+// RedirectPath is the loopback callback path: "/callback", or "/callback/"
+// for TikTok, whose Desktop redirect URIs end in a slash.
+func (p *Provider) RedirectPath() string {
+	if p.preset.CallbackPath != "" {
+		return p.preset.CallbackPath
+	}
+	return "/callback"
+}
+
+// withGraphVersion moves every Graph API URL of a Meta preset to version v.
+func withGraphVersion(pr Preset, v string) Preset {
+	from, to := "/"+DefaultGraphVersion+"/", "/"+v+"/"
+	for _, u := range []*string{&pr.AuthURL, &pr.TokenURL, &pr.RevokeURL, &pr.IntrospectURL, &pr.UserinfoURL, &pr.ExchangeURL, &pr.RefreshURL} {
+		*u = strings.Replace(*u, from, to, 1)
+	}
+	return pr
+}
+
+// checkEndpointURL refuses what would leak tokens or secrets: plain http to a
+// non-loopback host, and credentials or fragments in the URL. The URL itself
+// is not repeated in the message.
+func checkEndpointURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return errors.New("is not an absolute http(s) URL")
+	}
+	if u.User != nil {
+		return errors.New("must not contain a user name or password")
+	}
+	if u.Fragment != "" {
+		return errors.New("must not contain a #fragment")
+	}
+	if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
+		return errors.New("must use https (plain http is accepted only for 127.0.0.1, [::1] and localhost)")
+	}
+	return nil
+}
+
+func isLoopbackHost(h string) bool {
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+func cleanScopes(in []string) []string {
+	var out []string
+	for _, s := range in {
+		if s = strings.TrimSpace(s); s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func presetNames() []string {
+	var out []string
+	for _, p := range Presets() {
+		out = append(out, p.Name)
+	}
+	return out
+}
+
+func joinModes(ms []RedirectMode) string {
+	s := make([]string, len(ms))
+	for i, m := range ms {
+		s[i] = string(m)
+	}
+	return strings.Join(s, ", ")
+}

@@ -1,0 +1,158 @@
+package provider
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/sbctl/sbctl/auth"
+)
+
+// metaMinAge is how old an Instagram or Threads long-lived token must be
+// before the network lets it be refreshed.
+const metaMinAge = 24 * time.Hour
+
+// renewal is CanRenew's answer with what Renew needs to build its error.
+type renewal struct {
+	ok     bool
+	why    string // what stands in the way
+	action string // what to do about it
+	kind   ErrorKind
+	reason auth.Reason
+}
+
+// CanRenew reports whether Renew can work for t at now, and if not, why and
+// what to do ("linkedin issues no refresh token to this app: run sbctl
+// reauth"). It makes no network call.
+func (p *Provider) CanRenew(t *auth.Token, now time.Time) (bool, string) {
+	r := p.canRenew(t, now)
+	if r.ok {
+		return true, ""
+	}
+	return false, r.why + ": " + r.action
+}
+
+const reauthAction = "run sbctl reauth"
+
+func (p *Provider) canRenew(t *auth.Token, now time.Time) renewal {
+	no := func(kind ErrorKind, reason auth.Reason, why string) renewal {
+		return renewal{why: why, action: reauthAction, kind: kind, reason: reason}
+	}
+	if t == nil || (t.AccessToken == "" && !t.HasRefresh()) {
+		return no(KindOther, "", "no token is stored")
+	}
+	network := p.preset.Name
+	expired := !t.Expiry.IsZero() && !now.Before(t.Expiry)
+	switch p.preset.Renewal {
+	case RenewRefreshToken:
+		if !t.HasRefresh() {
+			return no(KindOther, "", p.noRefreshWhy())
+		}
+		if !t.RefreshExpiry.IsZero() && !now.Before(t.RefreshExpiry) {
+			// SPEC §1: a refresh-token lifetime that ended is consent_expired.
+			return no(KindDefinite, auth.ReasonConsentExpired, "the refresh token expired on "+t.RefreshExpiry.UTC().Format(time.RFC3339))
+		}
+		if p.preset.NeedsSecret && p.set.ClientSecret == "" {
+			return renewal{why: network + " needs the app's client secret to renew", action: "store it with `sbctl providers set-secret " + p.name + "`", kind: KindConfig}
+		}
+		return renewal{ok: true}
+	case RenewFBExchange:
+		if expired {
+			return no(KindDefinite, auth.ReasonExpired, "facebook tokens cannot be renewed once expired")
+		}
+		if p.set.ClientSecret == "" {
+			return renewal{why: "facebook needs the app secret to renew", action: "store it with `sbctl providers set-secret " + p.name + "`", kind: KindConfig}
+		}
+		return renewal{ok: true}
+	case RenewIGRefreshToken, RenewTHRefreshToken:
+		if expired {
+			return no(KindDefinite, auth.ReasonExpired, network+" tokens cannot be refreshed once expired")
+		}
+		// An imported token of unknown age is tried: the network decides.
+		if !t.ObtainedAt.IsZero() && now.Sub(t.ObtainedAt) < metaMinAge {
+			when := t.ObtainedAt.Add(metaMinAge).UTC().Format(time.RFC3339)
+			return renewal{why: network + " tokens can be refreshed only when at least 24 h old", action: "try again after " + when, kind: KindOther}
+		}
+		return renewal{ok: true}
+	}
+	return no(KindOther, "", network+" tokens cannot be renewed")
+}
+
+func (p *Provider) noRefreshWhy() string {
+	switch p.preset.Name {
+	case "linkedin":
+		return "linkedin issues no refresh token to this app (refresh tokens are for approved partners)"
+	case "google", "youtube":
+		return p.preset.Name + " issued no refresh token (the sign-in needs access_type=offline and prompt=consent)"
+	case "x":
+		return "x issued no refresh token (the offline.access scope is needed)"
+	case TypeOIDC:
+		return p.name + " issued no refresh token (the offline_access scope may be needed)"
+	}
+	return p.name + " issued no refresh token"
+}
+
+// Renew gets a new access token without the browser, by the preset's
+// Renewal. It sends one request and never retries: on a rotating provider
+// a lost answer is reported as Ambiguous and must not be replayed.
+// A refresh answer without a refresh_token keeps the old one (RFC 6749 §6);
+// the ID token and scopes are kept when the answer omits them.
+func (p *Provider) Renew(ctx context.Context, t *auth.Token) (*auth.Token, error) {
+	if rn := p.canRenew(t, p.now()); !rn.ok {
+		e := &Error{Kind: rn.kind, Reason: rn.reason, Provider: p.name, Op: opRefresh, detail: rn.why, advice: rn.action}
+		if rn.kind != KindDefinite && rn.kind != KindConfig {
+			e.cause = ErrCannotRenew
+		} else if rn.kind == KindConfig {
+			e.cause = ErrMissingSecret
+		}
+		return nil, e
+	}
+	r, err := p.resolve(ctx)
+	if err != nil {
+		return nil, err
+	}
+	switch p.preset.Renewal {
+	case RenewFBExchange:
+		return p.fbExchange(ctx, r, opRefresh, t, true)
+	case RenewIGRefreshToken:
+		return p.metaRefresh(ctx, r, t, "ig_refresh_token")
+	case RenewTHRefreshToken:
+		return p.metaRefresh(ctx, r, t, "th_refresh_token")
+	}
+	return p.refreshGrant(ctx, r, t)
+}
+
+// refreshGrant is RFC 6749 §6.
+func (p *Provider) refreshGrant(ctx context.Context, r *resolved, old *auth.Token) (*auth.Token, error) {
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {old.RefreshToken}}
+	req := request{op: opRefresh, role: roleToken, method: http.MethodPost, url: r.ep.TokenURL, form: form,
+		secrets: p.secrets(old.RefreshToken, old.AccessToken), unsafe: p.preset.RotatesRefresh}
+	p.clientAuth(&req, r.style)
+	t, err := p.tokenCall(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if t.RefreshToken == "" {
+		t.RefreshToken, t.RefreshExpiry = old.RefreshToken, old.RefreshExpiry
+	}
+	if t.IDToken == "" {
+		t.IDToken = old.IDToken
+	}
+	if len(t.Scopes) == 0 {
+		t.Scopes = old.Scopes
+	}
+	return t, nil
+}
+
+// metaRefresh is Instagram's and Threads' refresh_access_token: a GET with
+// the long-lived token itself in the query, as their API requires.
+func (p *Provider) metaRefresh(ctx context.Context, r *resolved, old *auth.Token, grant string) (*auth.Token, error) {
+	q := url.Values{"grant_type": {grant}, "access_token": {old.AccessToken}}
+	t, err := p.tokenCall(ctx, request{op: opRefresh, role: roleToken, method: http.MethodGet,
+		url: withQuery(r.ep.RefreshURL, q), secrets: p.secrets(old.AccessToken)})
+	if err != nil {
+		return nil, err
+	}
+	return keepMeta(t, old, true), nil
+}

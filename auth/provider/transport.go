@@ -1,0 +1,191 @@
+package provider
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"os"
+	"strings"
+	"sync/atomic"
+	"syscall"
+)
+
+// role is what kind of endpoint answered, which decides what a bare status
+// means: a 401 from a token endpoint is the client's credentials, a 401 from
+// an API call is the user's token.
+type role int
+
+const (
+	roleOther role = iota
+	roleToken
+	roleResource
+	roleRevoke
+)
+
+// request is one HTTP call. url may carry secrets in its query (Meta's
+// endpoints require that), so it is never put in an error.
+type request struct {
+	op     string
+	role   role
+	method string
+	url    string
+	form   url.Values // POST body; nil for none
+
+	basic                bool // HTTP Basic with basicUser/basicPass
+	basicUser, basicPass string
+	bearer               string
+
+	// secrets are scrubbed from any description the server echoes back.
+	secrets []string
+	// unsafe: resending could lose a rotated refresh token or reuse a code,
+	// so a connection lost after the request was written is Ambiguous.
+	unsafe bool
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+	host   string
+}
+
+func (r *response) ok() bool { return r.status >= 200 && r.status < 300 }
+
+// maxBody bounds what is read from any answer; token responses are small.
+const maxBody = 1 << 20
+
+// send performs one request, once. It never retries: that is the caller's
+// decision (SECURITY 22).
+func (p *Provider) send(ctx context.Context, r request) (*response, error) {
+	u, err := url.Parse(r.url)
+	if err != nil || u.Host == "" {
+		return nil, p.configError(r.op, "", "an endpoint URL is not valid", "check the provider's URLs in the config")
+	}
+	host := u.Host
+	var body io.Reader
+	if r.form != nil {
+		body = strings.NewReader(r.form.Encode())
+	}
+	// WroteRequest tells a failure before sending (safe to try again) from
+	// one after (the server may have acted).
+	var wrote atomic.Bool
+	trace := &httptrace.ClientTrace{WroteRequest: func(i httptrace.WroteRequestInfo) {
+		if i.Err == nil {
+			wrote.Store(true)
+		}
+	}}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), r.method, r.url, body)
+	if err != nil {
+		return nil, p.configError(r.op, host, "the request could not be built", "check the provider's URLs in the config")
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "sbctl")
+	if r.form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if r.basic {
+		// RFC 6749 §2.3.1: both parts are form-encoded before Basic.
+		req.SetBasicAuth(url.QueryEscape(r.basicUser), url.QueryEscape(r.basicPass))
+	}
+	if r.bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+r.bearer)
+	}
+	resp, err := p.hc.Do(req)
+	if err != nil {
+		return nil, p.networkError(r, host, err, wrote.Load())
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		// The server answered and the answer was lost: on a rotating refresh
+		// this is exactly the window in which the new token can vanish.
+		e := p.networkError(r, host, err, true)
+		e.Status = resp.StatusCode
+		return nil, e
+	}
+	return &response{status: resp.StatusCode, header: resp.Header, body: b, host: host}, nil
+}
+
+// networkError describes a transport failure in our own words: the text of a
+// *url.Error contains the URL (and so, for Meta, a token), and some transport
+// errors quote bytes the server sent.
+func (p *Provider) networkError(r request, host string, err error, wrote bool) *Error {
+	what, cause := describeNetErr(err)
+	e := &Error{Kind: KindTransient, Provider: p.name, Op: r.op, Host: host, cause: cause}
+	e.detail = what + " (" + host + ")"
+	if wrote && r.unsafe {
+		e.Ambiguous = true
+		e.detail = what + " after the request was sent (" + host + ")"
+	}
+	return e
+}
+
+func describeNetErr(err error) (string, error) {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	var dnsErr *net.DNSError
+	var certErr *tls.CertificateVerificationError
+	var hostErr x509.HostnameError
+	var authErr x509.UnknownAuthorityError
+	var recErr tls.RecordHeaderError
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "the request was cancelled", context.Canceled
+	case errors.Is(err, context.DeadlineExceeded):
+		return "the request timed out", context.DeadlineExceeded
+	case errors.Is(err, os.ErrDeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return "the request timed out", context.DeadlineExceeded
+	case errors.As(err, &dnsErr):
+		return "the host name could not be resolved", nil
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "the connection was refused", nil
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, net.ErrClosed):
+		return "the connection dropped", nil
+	case errors.As(err, &certErr), errors.As(err, &hostErr), errors.As(err, &authErr), errors.As(err, &recErr):
+		return "the TLS connection failed (certificate not trusted, or not a TLS server)", nil
+	case errors.Is(err, errInsecureRedirect):
+		return "the server redirected to plain http", nil
+	case errors.Is(err, errTooManyRedirects):
+		return "the server redirected too many times", nil
+	}
+	return "network error", nil
+}
+
+var (
+	errInsecureRedirect = errors.New("redirect from https to http")
+	errTooManyRedirects = errors.New("too many redirects")
+)
+
+// noBodyRedirects copies the caller's client with a redirect policy for
+// token traffic: a POST (code, refresh token, secret in the body) is never
+// re-sent elsewhere, GETs may follow at most three same-or-stronger-scheme
+// hops. The caller's client itself is not changed.
+func noBodyRedirects(hc *http.Client) *http.Client {
+	c := *hc
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if len(via) == 0 {
+			return nil
+		}
+		if via[0].Method != http.MethodGet {
+			return http.ErrUseLastResponse
+		}
+		if len(via) >= 3 {
+			return errTooManyRedirects
+		}
+		if via[len(via)-1].URL.Scheme == "https" && req.URL.Scheme != "https" {
+			return errInsecureRedirect
+		}
+		return nil
+	}
+	return &c
+}

@@ -1,0 +1,330 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/sbctl/sbctl/auth"
+)
+
+// Verdict is a network's answer about a token.
+type Verdict struct {
+	Valid  bool
+	Reason auth.Reason // why not, when !Valid
+	// Expiry is when the access token expires, as the network says (else as
+	// stored); DataAccessExpiry is Meta's 90-day data-access deadline.
+	Expiry, DataAccessExpiry time.Time
+	Scopes                   []string
+	Check                    string // which check answered (CheckIntrospection, ...)
+}
+
+// Verify asks the network whether the grant is still good, by the preset's
+// Check: RFC 7662 introspection (only "active": true counts; an expired
+// access token is swapped for the refresh token there), Meta's debug_token
+// (is_valid, expires_at, data_access_expires_at, scopes), Google's tokeninfo,
+// or a userinfo / "me" call with the access token.
+//
+// A definite answer is a Verdict (Valid false with a Reason); an error means
+// the question could not be answered (transient, config or other). Checks
+// other than introspection look at the access token only: renew an expired
+// one first, or the verdict is "expired".
+func (p *Provider) Verify(ctx context.Context, t *auth.Token) (*Verdict, error) {
+	if t == nil || (t.AccessToken == "" && !t.HasRefresh()) {
+		return nil, &Error{Kind: KindOther, Provider: p.name, Op: opVerify, detail: "no token is stored", advice: reauthAction}
+	}
+	r, err := p.resolve(ctx)
+	if err != nil {
+		return nil, err
+	}
+	switch p.preset.Check {
+	case CheckIntrospection:
+		if r.ep.IntrospectURL != "" {
+			return p.verifyIntrospect(ctx, r, t)
+		}
+	case CheckDebugToken:
+		if r.ep.IntrospectURL != "" && t.AccessToken != "" {
+			return p.verifyDebugToken(ctx, r, t)
+		}
+	case CheckTokeninfo:
+		if r.ep.IntrospectURL != "" && t.AccessToken != "" {
+			return p.verifyTokeninfo(ctx, r, t)
+		}
+	}
+	if r.ep.UserinfoURL == "" {
+		return nil, ErrNoCheck
+	}
+	check := CheckMe
+	if p.preset.Check == CheckIntrospection || p.preset.Check == CheckUserinfo {
+		check = CheckUserinfo
+	}
+	return p.verifyAPI(ctx, r, t, check)
+}
+
+func (p *Provider) verifyIntrospect(ctx context.Context, r *resolved, t *auth.Token) (*Verdict, error) {
+	now := p.now()
+	tok, hint, access := t.AccessToken, "access_token", true
+	if t.HasRefresh() && (t.AccessToken == "" || expiredAt(t.Expiry, now)) {
+		// The grant lives on in the refresh token; asking about a lapsed
+		// access token would only say "inactive".
+		tok, hint, access = t.RefreshToken, "refresh_token", false
+	}
+	if p.preset.NeedsSecret {
+		if err := p.requireSecret(opVerify); err != nil {
+			return nil, err
+		}
+	}
+	form := url.Values{"token": {tok}}
+	if p.preset.Name != "linkedin" { // LinkedIn documents exactly client_id, client_secret, token
+		form.Set("token_type_hint", hint)
+	}
+	req := request{op: opVerify, role: roleToken, method: http.MethodPost, url: r.ep.IntrospectURL, form: form,
+		secrets: p.secrets(t.AccessToken, t.RefreshToken)}
+	p.clientAuth(&req, r.style)
+	resp, err := p.send(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if !resp.ok() {
+		return p.verdictFromFailure(resp, req.secrets, t, CheckIntrospection)
+	}
+	m, ok := decodeObject(resp.body)
+	var active bool
+	if ok {
+		ok = json.Unmarshal(m["active"], &active) == nil
+	}
+	if !ok {
+		return nil, p.badAnswer(opVerify, resp, "the introspection answer has no \"active\" field", false)
+	}
+	v := &Verdict{Check: CheckIntrospection, Expiry: t.Expiry, Scopes: t.Scopes}
+	if !active {
+		e := classify(http.StatusOK, nil, resp.body, roleResource, req.secrets)
+		v.Reason = e.Reason
+		if v.Reason == "" {
+			v.Reason = auth.ReasonAccessRevoked
+		}
+		if e.Reason == auth.ReasonAccessRevoked && access && expiredAt(t.Expiry, now) {
+			if s, _ := jsonString(m["reason"]); s == "" { // no word from the server: our clock says why
+				v.Reason = auth.ReasonExpired
+			}
+		}
+		return v, nil
+	}
+	v.Valid = true
+	if access {
+		if exp := unixField(m, "exp", "expires_at"); !exp.IsZero() {
+			v.Expiry = exp
+		}
+	}
+	if s := scopeList(m["scope"]); len(s) > 0 {
+		v.Scopes = s
+	}
+	return v, nil
+}
+
+// verifyDebugToken asks Meta's debug_token about the token. Facebook takes
+// the app token {app-id}|{app-secret} as the caller; Threads takes a user
+// token of the same app, so the token inspects itself. Both go in the query,
+// as Meta requires.
+func (p *Provider) verifyDebugToken(ctx context.Context, r *resolved, t *auth.Token) (*Verdict, error) {
+	facebook := p.preset.Name == "facebook"
+	caller := t.AccessToken
+	if facebook {
+		if err := p.requireSecret(opVerify); err != nil {
+			return nil, err
+		}
+		caller = p.set.ClientID + "|" + p.set.ClientSecret
+	}
+	q := url.Values{"input_token": {t.AccessToken}, "access_token": {caller}}
+	req := request{op: opVerify, role: roleResource, method: http.MethodGet, url: withQuery(r.ep.IntrospectURL, q),
+		secrets: p.secrets(t.AccessToken, caller)}
+	resp, err := p.send(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if !resp.ok() {
+		e := p.failure(opVerify, roleResource, resp, req.secrets)
+		switch {
+		case facebook && e.Kind == KindDefinite:
+			// The only token Facebook can reject here is the app token.
+			e.Kind, e.Reason = KindConfig, ""
+			e.detail = "debug_token refused the app token (client id and secret)"
+			e.advice = "check client_id and the app secret (`sbctl providers set-secret " + p.name + "`)"
+			return nil, e
+		case !facebook && e.Kind == KindConfig && r.ep.UserinfoURL != "":
+			// Threads lets only testers' tokens call debug_token; /me still
+			// tells a live token from a dead one.
+			return p.verifyAPI(ctx, r, t, CheckMe)
+		case e.Kind == KindDefinite:
+			return p.deadVerdict(e, t, CheckDebugToken), nil
+		}
+		return nil, e
+	}
+	var out struct {
+		Data struct {
+			AppID             string          `json:"app_id"`
+			IsValid           bool            `json:"is_valid"`
+			ExpiresAt         json.RawMessage `json:"expires_at"`
+			DataAccessExpires json.RawMessage `json:"data_access_expires_at"`
+			Scopes            []string        `json:"scopes"`
+			Error             json.RawMessage `json:"error"`
+		} `json:"data"`
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(resp.body, &m) != nil || len(m["data"]) == 0 || json.Unmarshal(resp.body, &out) != nil {
+		return nil, p.badAnswer(opVerify, resp, "the debug_token answer has no data", false)
+	}
+	d := out.Data
+	now := p.now()
+	v := &Verdict{Check: CheckDebugToken, Expiry: t.Expiry, Scopes: cleanScopes(d.Scopes)}
+	if n, ok := jsonInt(d.ExpiresAt); ok {
+		v.Expiry = time.Time{} // 0 = never expires (page tokens)
+		if n > 0 {
+			v.Expiry = time.Unix(n, 0)
+		}
+	}
+	if n, ok := jsonInt(d.DataAccessExpires); ok && n > 0 {
+		v.DataAccessExpiry = time.Unix(n, 0)
+	}
+	if len(v.Scopes) == 0 {
+		v.Scopes = t.Scopes
+	}
+	switch {
+	case facebook && d.AppID != "" && d.AppID != p.set.ClientID:
+		v.Reason = auth.ReasonInvalid // a token of another app: a mix-up, not ours to use
+	case d.IsValid && !expiredAt(v.DataAccessExpiry, now):
+		v.Valid = true
+	case len(d.Error) > 0:
+		var eb errorBody
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(d.Error, &obj) == nil {
+			eb.readErrorObject(obj)
+		}
+		e := &Error{}
+		if eb.meta {
+			classifyMeta(e, eb)
+		}
+		v.Reason = auth.ReasonInvalid
+		if e.Kind == KindDefinite {
+			v.Reason = e.Reason
+		}
+	case expiredAt(v.Expiry, now):
+		v.Reason = auth.ReasonExpired
+	case expiredAt(v.DataAccessExpiry, now):
+		v.Reason = auth.ReasonConsentExpired
+	default:
+		v.Reason = auth.ReasonInvalid
+	}
+	return v, nil
+}
+
+// verifyTokeninfo asks Google about the access token. It is POSTed so the
+// token stays out of the URL.
+func (p *Provider) verifyTokeninfo(ctx context.Context, r *resolved, t *auth.Token) (*Verdict, error) {
+	req := request{op: opVerify, role: roleResource, method: http.MethodPost, url: r.ep.IntrospectURL,
+		form: url.Values{"access_token": {t.AccessToken}}, secrets: p.secrets(t.AccessToken, t.RefreshToken)}
+	resp, err := p.send(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if !resp.ok() {
+		return p.verdictFromFailure(resp, req.secrets, t, CheckTokeninfo)
+	}
+	m, ok := decodeObject(resp.body)
+	if !ok {
+		return nil, p.badAnswer(opVerify, resp, "the tokeninfo answer is not JSON", false)
+	}
+	v := &Verdict{Valid: true, Check: CheckTokeninfo, Expiry: t.Expiry, Scopes: t.Scopes}
+	if exp := unixField(m, "exp"); !exp.IsZero() {
+		v.Expiry = exp
+	}
+	if s := scopeList(m["scope"]); len(s) > 0 {
+		v.Scopes = s
+	}
+	// A token issued to another client must not be used as ours (the
+	// "confused deputy" of RFC 6819 §4.4.1.13).
+	if aud, _ := jsonString(m["aud"]); aud != "" && p.set.ClientID != "" {
+		if azp, _ := jsonString(m["azp"]); aud != p.set.ClientID && azp != p.set.ClientID {
+			v.Valid, v.Reason = false, auth.ReasonInvalid
+		}
+	}
+	return v, nil
+}
+
+// verifyAPI calls the userinfo or "me" endpoint with the access token.
+func (p *Provider) verifyAPI(ctx context.Context, r *resolved, t *auth.Token, check string) (*Verdict, error) {
+	if t.AccessToken == "" {
+		return &Verdict{Reason: auth.ReasonExpired, Check: check}, nil
+	}
+	if _, err := p.apiGet(ctx, r.ep.UserinfoURL, opVerify, t); err != nil {
+		var e *Error
+		if errors.As(err, &e) && e.Kind == KindDefinite {
+			return p.deadVerdict(e, t, check), nil
+		}
+		return nil, err
+	}
+	return &Verdict{Valid: true, Check: check, Expiry: t.Expiry, Scopes: t.Scopes}, nil
+}
+
+// apiGet is a GET with the bearer token that also treats a 2xx carrying an
+// API error (TikTok's {"error":{"code":"access_token_invalid"}}) as a failure.
+func (p *Provider) apiGet(ctx context.Context, u, op string, t *auth.Token) (*response, error) {
+	req := request{op: op, role: roleResource, method: http.MethodGet, url: u, bearer: t.AccessToken,
+		secrets: p.secrets(t.AccessToken, t.RefreshToken)}
+	resp, err := p.send(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if !resp.ok() || errorIn2xx(resp.body) {
+		e := p.failure(op, roleResource, resp, req.secrets)
+		if resp.ok() && e.Kind == KindOther && e.Status == http.StatusOK {
+			e.detail = "the answer carries an error"
+		}
+		return nil, e
+	}
+	return resp, nil
+}
+
+func errorIn2xx(body []byte) bool {
+	eb := parseErrorBody(body)
+	return eb.meta || (eb.objCode != "" && eb.objCode != "ok") || eb.errStr != ""
+}
+
+// verdictFromFailure turns a definite rejection into a verdict and anything
+// else into an error.
+func (p *Provider) verdictFromFailure(resp *response, secrets []string, t *auth.Token, check string) (*Verdict, error) {
+	rl := roleResource
+	if check == CheckIntrospection {
+		rl = roleToken // a 401 there is about our client credentials
+	}
+	e := p.failure(opVerify, rl, resp, secrets)
+	if e.Kind == KindDefinite {
+		return p.deadVerdict(e, t, check), nil
+	}
+	return nil, e
+}
+
+// deadVerdict: a bare "invalid" for a token our clock says has lapsed is
+// better explained as "expired".
+func (p *Provider) deadVerdict(e *Error, t *auth.Token, check string) *Verdict {
+	reason := e.Reason
+	if reason == auth.ReasonInvalid && expiredAt(t.Expiry, p.now()) {
+		reason = auth.ReasonExpired
+	}
+	return &Verdict{Reason: reason, Check: check, Expiry: t.Expiry, Scopes: t.Scopes}
+}
+
+func expiredAt(when, now time.Time) bool { return !when.IsZero() && !now.Before(when) }
+
+// unixField reads the first of keys that holds a plausible Unix time.
+func unixField(m map[string]json.RawMessage, keys ...string) time.Time {
+	for _, k := range keys {
+		if n, ok := jsonInt(m[k]); ok && n > 0 && n < 1<<40 {
+			return time.Unix(n, 0)
+		}
+	}
+	return time.Time{}
+}

@@ -1,0 +1,218 @@
+package profiles
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/sbctl/sbctl/auth"
+	"github.com/sbctl/sbctl/auth/provider"
+	"github.com/sbctl/sbctl/auth/store"
+	"github.com/sbctl/sbctl/config"
+)
+
+// HTTPTimeout bounds each request to a provider.
+const HTTPTimeout = 30 * time.Second
+
+// ClientSecretEnv is the variable that gives a provider's client secret in
+// CI: SBCTL_CLIENT_SECRET_<PROVIDER>, the name upper-cased with every other
+// character than letters and digits turned into '_'.
+func ClientSecretEnv(providerName string) string {
+	var b strings.Builder
+	for _, r := range strings.ToUpper(providerName) {
+		if r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	return "SBCTL_CLIENT_SECRET_" + b.String()
+}
+
+// Settings turns a config entry into the provider package's settings
+// (without the client secret).
+func Settings(p *config.Provider) provider.Settings {
+	return provider.Settings{
+		Name: p.Name, Type: p.Type, ClientID: p.ClientID, Issuer: p.Issuer,
+		AuthURL: p.AuthURL, TokenURL: p.TokenURL, RevokeURL: p.RevokeURL, IntrospectURL: p.IntrospectURL,
+		UserinfoURL: p.UserinfoURL, DeviceAuthURL: p.DeviceAuthURL,
+		Scopes: p.Scopes, Redirect: provider.RedirectMode(p.Redirect), RedirectPort: p.RedirectPort,
+		RelayURL: p.RelayURL, GraphVersion: p.GraphVersion,
+	}
+}
+
+// providerClient resolves a configured provider, with its client secret from
+// $SBCTL_CLIENT_SECRET_<PROVIDER> or the keychain (`providers set-secret`).
+func (m *Manager) providerClient(ctx context.Context, name string) (*provider.Provider, error) {
+	return m.providerFor(ctx, name, nil)
+}
+
+// providerFor is providerClient with a profile's own scopes (nil: the
+// provider's).
+func (m *Manager) providerFor(ctx context.Context, name string, scopes []string) (*provider.Provider, error) {
+	cp, err := m.Provider(name)
+	if err != nil {
+		return nil, err
+	}
+	s := Settings(cp)
+	if len(scopes) > 0 {
+		s.Scopes = scopes
+	}
+	preset, _ := provider.Lookup(cp.Type)
+	if v := os.Getenv(ClientSecretEnv(name)); v != "" {
+		s.ClientSecret = strings.TrimSpace(v)
+	} else if st, err := m.Store(); err == nil {
+		v, err := st.Get(ctx, store.ClientKey(name))
+		switch {
+		case err == nil:
+			s.ClientSecret = v
+		case errors.Is(err, store.ErrNotFound):
+		case preset.NeedsSecret:
+			return nil, fmt.Errorf("reading the client secret of %q: %w", name, err)
+		}
+	}
+	if s.ClientID == "" {
+		return nil, fmt.Errorf("%s:%d: provider %q has no client_id: register an app with %s and put its client id in the config", m.Config.Path, cp.Line, name, preset.Title)
+	}
+	if preset.NeedsSecret && s.ClientSecret == "" {
+		return nil, fmt.Errorf("provider %q needs its app's client secret: run `sbctl providers set-secret %s` (it reads the secret from stdin into the keychain), or set %s", name, name, ClientSecretEnv(name))
+	}
+	p, err := provider.New(s, &http.Client{Timeout: HTTPTimeout})
+	if err != nil {
+		return nil, fmt.Errorf("%s:%d: provider %q: %w", m.Config.Path, cp.Line, name, err)
+	}
+	p.SetClock(m.now)
+	return p, nil
+}
+
+// Revoke revokes a token at its provider; used by `profiles remove`.
+func (m *Manager) revokeAt(ctx context.Context, providerName string, t *auth.Token) error {
+	p, err := m.providerClient(ctx, providerName)
+	if err != nil {
+		return err
+	}
+	err = p.Revoke(ctx, t)
+	if errors.Is(err, provider.ErrNoRevocation) {
+		return ErrNoRevocation
+	}
+	return err
+}
+
+// ProviderInfo is what `providers show` tells: the preset's rules merged
+// with the config, and what to register with the network.
+type ProviderInfo struct {
+	Name          string   `json:"name" yaml:"name"`
+	Type          string   `json:"type" yaml:"type"`
+	Title         string   `json:"title" yaml:"title"`
+	Configured    bool     `json:"configured" yaml:"configured"`
+	ClientID      string   `json:"client_id,omitempty" yaml:"client_id,omitempty"`
+	Mode          string   `json:"mode" yaml:"mode"`
+	Modes         []string `json:"modes" yaml:"modes"`
+	RedirectURI   string   `json:"redirect_uri" yaml:"redirect_uri"`
+	RedirectNote  string   `json:"redirect_note,omitempty" yaml:"redirect_note,omitempty"`
+	AuthURL       string   `json:"auth_url,omitempty" yaml:"auth_url,omitempty"`
+	TokenURL      string   `json:"token_url,omitempty" yaml:"token_url,omitempty"`
+	RevokeURL     string   `json:"revoke_url,omitempty" yaml:"revoke_url,omitempty"`
+	Issuer        string   `json:"issuer,omitempty" yaml:"issuer,omitempty"`
+	Scopes        []string `json:"scopes" yaml:"scopes"`
+	PKCE          string   `json:"pkce" yaml:"pkce"`
+	ClientAuth    string   `json:"client_auth" yaml:"client_auth"`
+	Renewal       string   `json:"renewal" yaml:"renewal"`
+	RotatesTokens bool     `json:"rotates_refresh_tokens" yaml:"rotates_refresh_tokens"`
+	Check         string   `json:"check" yaml:"check"`
+	NeedsSecret   bool     `json:"needs_client_secret" yaml:"needs_client_secret"`
+	Notes         string   `json:"notes,omitempty" yaml:"notes,omitempty"`
+	Profiles      int      `json:"profiles" yaml:"profiles"`
+}
+
+// DescribeProvider explains a configured provider, or a preset by name when
+// no provider of that name is configured.
+func (m *Manager) DescribeProvider(name string) (ProviderInfo, error) {
+	var s provider.Settings
+	cp, configured := m.Config.Provider(name)
+	if configured {
+		s = Settings(cp)
+	} else if _, ok := provider.Lookup(name); ok {
+		s = provider.Settings{Name: name, Type: name}
+	} else {
+		all := append(m.Config.ProviderNames(), PresetNames()...)
+		return ProviderInfo{}, &NotFoundError{Kind: "provider", Name: name, Similar: config.Closest(name, all)}
+	}
+	pr, _ := provider.Lookup(s.Type)
+	// Describe with the preset's own URLs when the config gives none (an
+	// oidc provider's come from discovery, which is not fetched here).
+	if s.ClientID == "" {
+		s.ClientID = "unset"
+	}
+	p, err := provider.New(s, &http.Client{Timeout: HTTPTimeout})
+	if err == nil {
+		pr = p.Preset()
+	}
+	info := ProviderInfo{
+		Name: name, Type: s.Type, Title: pr.Title, Configured: configured,
+		Mode: string(pr.Redirect), AuthURL: pr.AuthURL, TokenURL: pr.TokenURL, RevokeURL: pr.RevokeURL,
+		Issuer: firstNonEmpty(s.Issuer, pr.Issuer), Scopes: pr.DefaultScopes, PKCE: string(pr.PKCE),
+		ClientAuth: string(pr.AuthStyle), Renewal: string(pr.Renewal), RotatesTokens: pr.RotatesRefresh,
+		Check: pr.Check, NeedsSecret: pr.NeedsSecret, Notes: pr.Notes,
+	}
+	if configured {
+		info.ClientID = cp.ClientID
+		if len(cp.Scopes) > 0 {
+			info.Scopes = cp.Scopes
+		}
+		for _, p := range m.Config.Profiles {
+			if p.Provider == name {
+				info.Profiles++
+			}
+		}
+	}
+	if info.Scopes == nil {
+		info.Scopes = []string{}
+	}
+	for _, md := range pr.Modes {
+		info.Modes = append(info.Modes, string(md))
+	}
+	info.RedirectURI, info.RedirectNote = redirectToRegister(pr, s)
+	return info, nil
+}
+
+// redirectToRegister is the redirect URI the user registers with the
+// network for the provider's mode, and a note on it.
+func redirectToRegister(pr provider.Preset, s provider.Settings) (uri, note string) {
+	path := pr.CallbackPath
+	if path == "" {
+		path = "/callback"
+	}
+	port := s.RedirectPort
+	if port == 0 {
+		port = pr.FixedPort
+	}
+	switch provider.RedirectMode(pr.Redirect) {
+	case provider.RedirectRelay:
+		note = "host the page of `sbctl providers relay-page` over HTTPS, register its address, and set relay_url"
+		if s.RelayURL != "" {
+			return s.RelayURL, note
+		}
+		return "https://<your relay page>", note
+	case provider.RedirectDevice:
+		return "", "none: the device flow needs no redirect URI"
+	}
+	if port == 0 {
+		return "http://127.0.0.1:<any port>" + path, "the network accepts any loopback port"
+	}
+	return fmt.Sprintf("http://127.0.0.1:%d%s", port, path), "register it exactly (127.0.0.1, not localhost); change the port with redirect_port"
+}
+
+func firstNonEmpty(v ...string) string {
+	for _, s := range v {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
