@@ -68,7 +68,10 @@ type Provider struct {
 	RedirectPort  int
 	RelayURL      string
 	GraphVersion  string
-	Line          int
+	// ClientAuth is how a confidential client authenticates at the token
+	// endpoint: "basic" or "body" ("" = the preset's or discovery's choice).
+	ClientAuth string
+	Line       int
 }
 
 // Group is one entry of `groups:`.
@@ -429,7 +432,7 @@ func (v *validator) url(n *yaml.Node, where string) string {
 }
 
 var providerKeys = []string{"type", "client_id", "issuer", "auth_url", "token_url", "revoke_url", "introspect_url",
-	"userinfo_url", "device_auth_url", "scopes", "redirect", "redirect_port", "relay_url", "graph_version", "client_secret"}
+	"userinfo_url", "device_auth_url", "scopes", "redirect", "redirect_port", "relay_url", "graph_version", "client_auth", "client_secret"}
 
 func (v *validator) providers(m *yaml.Node) {
 	for _, kv := range v.entries(m, "providers") {
@@ -469,6 +472,11 @@ func (v *validator) providers(m *yaml.Node) {
 				p.Scopes = v.strList(fv, where+": scopes")
 			case "graph_version":
 				p.GraphVersion = v.str(fv, where+": graph_version")
+			case "client_auth":
+				p.ClientAuth = v.str(fv, where+": client_auth")
+				if p.ClientAuth != "basic" && p.ClientAuth != "body" {
+					v.errf(fv, "%s: client_auth %q is not basic (HTTP Basic) or body (form parameters)", where, p.ClientAuth)
+				}
 			case "redirect":
 				p.Redirect = v.str(fv, where+": redirect")
 				if p.Redirect != "" && !slices.Contains(RedirectModes, p.Redirect) {

@@ -42,7 +42,7 @@ func Settings(p *config.Provider) provider.Settings {
 		AuthURL: p.AuthURL, TokenURL: p.TokenURL, RevokeURL: p.RevokeURL, IntrospectURL: p.IntrospectURL,
 		UserinfoURL: p.UserinfoURL, DeviceAuthURL: p.DeviceAuthURL,
 		Scopes: p.Scopes, Redirect: provider.RedirectMode(p.Redirect), RedirectPort: p.RedirectPort,
-		RelayURL: p.RelayURL, GraphVersion: p.GraphVersion,
+		RelayURL: p.RelayURL, GraphVersion: p.GraphVersion, AuthStyle: provider.AuthStyle(p.ClientAuth),
 	}
 }
 

@@ -124,10 +124,12 @@ func (p *Provider) discover(ctx context.Context) (*resolved, error) {
 			return nil, p.configError(opDiscovery, resp.host, "the discovered "+f.field+" "+err.Error(), "override it in the config")
 		}
 	}
+	// Prefer client_secret_post when the server lists it: servers that
+	// advertise both sometimes honour only the form (mockoidc does), and a
+	// code must never be sent twice to find out. `client_auth: basic` in
+	// the config overrides this.
 	style := pr.AuthStyle
-	if p.set.AuthStyle == "" && len(doc.TokenEndpointAuthMethods) > 0 &&
-		!slices.Contains(doc.TokenEndpointAuthMethods, "client_secret_basic") &&
-		slices.Contains(doc.TokenEndpointAuthMethods, "client_secret_post") {
+	if p.set.AuthStyle == "" && slices.Contains(doc.TokenEndpointAuthMethods, "client_secret_post") {
 		style = AuthBody
 	}
 	return &resolved{ep: ep, style: style}, nil
