@@ -14,7 +14,7 @@ const (
 	ExitError       = 1
 	ExitUsage       = 2
 	ExitNeedsAction = 3
-	ExitExpiring    = 4
+	ExitExpiring    = 4 // also: token/refresh need re-authentication
 	ExitInterrupted = 130
 )
 
@@ -47,11 +47,14 @@ func exitCode(err error) int {
 	var ee *exitError
 	var ue *profiles.UsageError
 	var nf *profiles.NotFoundError
+	var nr *profiles.NeedsReauthError
 	switch {
 	case err == nil:
 		return ExitOK
 	case errors.As(err, &ee):
 		return ee.Code
+	case errors.As(err, &nr):
+		return ExitExpiring
 	case errors.Is(err, context.Canceled):
 		return ExitInterrupted
 	case errors.As(err, &ue), errors.As(err, &nf):

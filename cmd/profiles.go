@@ -19,6 +19,7 @@ func newProfilesCmd(f *Factory) *cobra.Command {
 		newProfilesListCmd(f),
 		newProfilesCheckCmd(f),
 		newProfilesShowCmd(f),
+		newProfilesVerifyCmd(f),
 		newProfilesAddCmd(f),
 		newProfilesRemoveCmd(f),
 	)

@@ -140,7 +140,7 @@ OS keychain.`,
 	_ = root.RegisterFlagCompletionFunc("token-store", cobra.FixedCompletions([]string{"keychain", "file"}, cobra.ShellCompDirectiveNoFileComp))
 
 	root.AddGroup(&cobra.Group{ID: "main", Title: "Profiles:"}, &cobra.Group{ID: "setup", Title: "Setup:"})
-	for _, c := range []*cobra.Command{newProfilesCmd(f), newGroupsCmd(f), newReauthCmd(f)} {
+	for _, c := range []*cobra.Command{newProfilesCmd(f), newGroupsCmd(f), newReauthCmd(f), newRefreshCmd(f), newTokenCmd(f)} {
 		c.GroupID = "main"
 		root.AddCommand(c)
 	}

@@ -142,14 +142,36 @@ func (m *Manager) Reauth(ctx context.Context, name string, o ReauthOptions) (Rea
 		fmt.Fprintf(m.warn, "warning: connected, but could not read the account name: %v\n", err)
 	}
 	res.Account = acct
-	if err := store.PutToken(ctx, st, name, tok); err != nil {
+	// Meta's data-access deadline is known only from debug_token.
+	var dataAccess time.Time
+	if pr.Check == provider.CheckDebugToken {
+		if v, err := prov.Verify(ctx, tok); err == nil && v.Valid {
+			dataAccess = v.DataAccessExpiry
+		}
+	}
+	// Store under the profile's lock, so a concurrent `sbctl token` never
+	// spends the old refresh token while the new grant is being stored.
+	unlock, err := m.lockProfile(ctx, name)
+	if err != nil {
+		return res, err
+	}
+	err = store.PutToken(ctx, st, name, tok)
+	if err == nil {
+		m.clearMarker(name)
+	}
+	unlock()
+	if err != nil {
 		return res, fmt.Errorf("signed in, but storing the token failed (the old token, if any, is unchanged): %w", err)
 	}
 	res.CallbackToStored = time.Since(callbackAt)
 	now := m.now()
-	if err := m.State.Update(ctx, func(s *State) error {
+	if err := m.State.Update(context.WithoutCancel(ctx), func(s *State) error {
 		rec := RecordFromToken(tok, now)
 		rec.Account, rec.AccountID = acct.Name, acct.ID
+		if !dataAccess.IsZero() {
+			d := dataAccess.UTC()
+			rec.ConsentExpiresAt = &d
+		}
 		s.Profiles[name] = rec
 		return nil
 	}); err != nil {

@@ -1,0 +1,50 @@
+package cmd
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sbctl/sbctl/profiles"
+)
+
+type tokenOptions struct {
+	Name   string
+	MinTTL time.Duration
+}
+
+func newTokenCmd(f *Factory) *cobra.Command {
+	o := &tokenOptions{MinTTL: profiles.DefaultMinTTL}
+	c := &cobra.Command{
+		Use:   "token <name>",
+		Short: "Print a valid access token for scripts (renewed first when needed)",
+		Long: `Print only the profile's access token and a newline to stdout.
+
+If the token expires within --min-ttl (default 60s) it is renewed first,
+under a lock shared by every sbctl process, so many scripts can ask at once
+and the network sees one renewal. Exit code 4, with a message on stderr and
+nothing on stdout, when only 'sbctl reauth' can help — also when the
+profile is known to need re-authentication even though its access token
+has not expired yet.`,
+		Example: `  TOKEN=$(sbctl token acme-x) || exit
+  curl -H "Authorization: Bearer $(sbctl token acme-x --min-ttl 10m)" …`,
+		Args:              exactArgs(1, "one profile name"),
+		ValidArgsFunction: completeProfiles(f),
+		RunE: func(c *cobra.Command, args []string) error {
+			o.Name = args[0]
+			m, err := f.Manager()
+			if err != nil {
+				return err
+			}
+			tok, err := m.Token(c.Context(), o.Name, o.MinTTL)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintln(f.IO.Out, tok)
+			return err
+		},
+	}
+	c.Flags().Var(durationFlag{&o.MinTTL}, "min-ttl", "renew first if the token expires within this (default 60s)")
+	return c
+}

@@ -1,0 +1,128 @@
+package cmd
+
+import (
+	"fmt"
+
+	"charm.land/lipgloss/v2"
+	"github.com/spf13/cobra"
+
+	"github.com/sbctl/sbctl/profiles"
+)
+
+type verifyOptions struct {
+	Names       []string
+	All         bool
+	Concurrency int
+	Format      string
+	Quiet       bool
+}
+
+func newProfilesVerifyCmd(f *Factory) *cobra.Command {
+	o := &verifyOptions{}
+	c := &cobra.Command{
+		Use:   "verify [<name>...|--all]",
+		Short: "Ask each network whether a profile's grant is still good",
+		Long: `Ask each profile's network whether its grant still works — RFC 7662
+introspection, Meta's debug_token, Google's tokeninfo, or a userinfo / "me"
+call — and record the answer: a revoked grant or a changed password marks
+the profile needs_reauth with its reason, before a scheduled post fails.
+
+Exits like 'profiles check': 3 if a verified profile needs action now, 4 if
+some only expire within the window, 0 otherwise.`,
+		Example:           "  sbctl profiles verify --all\n  sbctl profiles verify acme-x acme-fb",
+		ValidArgsFunction: completeProfiles(f),
+		RunE: func(c *cobra.Command, args []string) error {
+			o.Names = args
+			if len(args) == 0 && !o.All {
+				return usageErr("name profiles to verify, or use --all")
+			}
+			if o.Format != "" && o.Format != formatJSON {
+				return usageErr("verify prints only json (-o json)")
+			}
+			return runVerify(c, f, o)
+		},
+	}
+	c.Flags().BoolVarP(&o.All, "all", "a", false, "every profile")
+	c.Flags().IntVarP(&o.Concurrency, "concurrency", "c", profiles.DefaultConcurrency, "profiles checked at once")
+	c.Flags().StringVarP(&o.Format, "output", "o", "", "json: print the results as JSON")
+	c.Flags().BoolVarP(&o.Quiet, "quiet", "q", false, "print nothing; only the exit code")
+	return c
+}
+
+func runVerify(c *cobra.Command, f *Factory, o *verifyOptions) error {
+	m, err := f.Manager()
+	if err != nil {
+		return err
+	}
+	results, err := m.Verify(c.Context(), o.Names, o.All, o.Concurrency)
+	if err != nil && results == nil {
+		return err
+	}
+	names := map[string]bool{}
+	for _, r := range results {
+		names[r.Name] = true
+	}
+	views, lerr := m.List(c.Context(), profiles.Filter{})
+	if lerr != nil {
+		return lerr
+	}
+	var action, expiring, failed int
+	byName := map[string]profiles.View{}
+	for _, v := range views {
+		if !names[v.Name] {
+			continue
+		}
+		byName[v.Name] = v
+		switch {
+		case v.Status.NeedsAction():
+			action++
+		case v.Status == profiles.StatusExpiring:
+			expiring++
+		}
+	}
+	for _, r := range results {
+		if r.Failed {
+			failed++
+		}
+	}
+	switch {
+	case o.Quiet:
+	case o.Format == formatJSON:
+		if _, err := printList(f.IO.Out, formatJSON, results); err != nil {
+			return err
+		}
+	default:
+		st := newStyles()
+		rows := make([][]string, len(results))
+		for i, r := range results {
+			v := byName[r.Name]
+			what := "valid"
+			switch {
+			case r.Failed:
+				what = "could not check: " + oneLine(r.Message)
+			case !r.Valid && r.Message != "":
+				what = oneLine(r.Message)
+			}
+			if r.Check != "" {
+				what += " (" + r.Check + ")"
+			}
+			rows[i] = []string{"", r.Name, string(v.Status), what}
+		}
+		_ = renderTable(f.IO.ColorErr(), false, nil, rows, func(row, col int) lipgloss.Style {
+			if col == 2 {
+				return st.status(byName[results[row].Name].Status)
+			}
+			return lipgloss.NewStyle()
+		})
+		fmt.Fprintf(f.IO.ErrOut, "%d verified: %d need action now, %d expiring, %d could not be checked.\n", len(results), action, expiring, failed)
+	}
+	switch {
+	case err != nil:
+		return err
+	case action > 0:
+		return withCode(ExitNeedsAction, nil)
+	case expiring > 0:
+		return withCode(ExitExpiring, nil)
+	}
+	return nil
+}

@@ -1,0 +1,72 @@
+package profiles
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/sbctl/sbctl/auth"
+	"github.com/sbctl/sbctl/config"
+)
+
+// lockProfile takes the profile's cross-process lock (SPEC §6): a permanent
+// lock file under the state directory, so one process at a time refreshes
+// or stores a profile's token.
+func (m *Manager) lockProfile(ctx context.Context, name string) (func(), error) {
+	dir := filepath.Join(m.opts.StateDir, "locks")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating %s: %w", dir, err)
+	}
+	return lockFile(ctx, filepath.Join(dir, name+".lock"))
+}
+
+// A renewal marker is written (and synced) before a refresh request is
+// sent to a provider that rotates refresh tokens, and removed once the new
+// token is stored. Finding one means a process died inside that window: the
+// provider may have replaced the refresh token that we still hold.
+type renewalMarker struct {
+	PID       int       `json:"pid"`
+	StartedAt time.Time `json:"started_at"`
+	// RefreshSHA256 identifies the refresh token being spent, without
+	// storing it: the marker is stale if the store already holds another.
+	RefreshSHA256 string `json:"refresh_sha256"`
+}
+
+func (m *Manager) markerPath(name string) string {
+	return filepath.Join(m.opts.StateDir, "renewing", name+".json")
+}
+
+func refreshDigest(t *auth.Token) string {
+	sum := sha256.Sum256([]byte(t.RefreshToken))
+	return hex.EncodeToString(sum[:8])
+}
+
+func (m *Manager) writeMarker(name string, t *auth.Token) error {
+	b, _ := json.Marshal(renewalMarker{PID: os.Getpid(), StartedAt: time.Now().UTC(), RefreshSHA256: refreshDigest(t)})
+	return config.WriteFileAtomic(m.markerPath(name), b, 0o600)
+}
+
+// readMarker returns the marker left by a process that died while renewing
+// (nil when there is none; a damaged marker still counts as one).
+func (m *Manager) readMarker(name string) *renewalMarker {
+	b, err := os.ReadFile(m.markerPath(name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	var mk renewalMarker
+	if err != nil || json.Unmarshal(b, &mk) != nil {
+		return &renewalMarker{}
+	}
+	return &mk
+}
+
+func (m *Manager) clearMarker(name string) {
+	_ = os.Remove(m.markerPath(name))
+}

@@ -1,0 +1,152 @@
+package profiles
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/time/rate"
+
+	"github.com/sbctl/sbctl/auth/provider"
+	"github.com/sbctl/sbctl/config"
+)
+
+// DefaultConcurrency is how many profiles `refresh` renews at once.
+const DefaultConcurrency = 8
+
+// RefreshOptions select what `sbctl refresh` renews.
+type RefreshOptions struct {
+	// Names are renewed whatever their expiry.
+	Names []string
+	// All renews every connected profile (that its network lets renew).
+	All bool
+	// ExpiringWithin, when set, keeps only profiles whose access token or
+	// connection ends within the window.
+	ExpiringWithin time.Duration
+	Concurrency    int
+	// Progress is told of each finished profile (from several goroutines,
+	// one at a time).
+	Progress func(done, total int, r RenewResult)
+}
+
+// Refresh renews many profiles with bounded parallelism and per-network
+// rate limits. Profiles that only a reauth can help are reported, not
+// contacted.
+func (m *Manager) Refresh(ctx context.Context, o RefreshOptions) ([]RenewResult, error) {
+	var selected []*config.Profile
+	for _, n := range o.Names {
+		p, err := m.Profile(n)
+		if err != nil {
+			return nil, err
+		}
+		selected = append(selected, p)
+	}
+	if o.All {
+		seen := map[string]bool{}
+		for _, p := range selected {
+			seen[p.Name] = true
+		}
+		for _, p := range m.Config.Profiles {
+			if !seen[p.Name] {
+				selected = append(selected, p)
+			}
+		}
+	}
+	st, err := m.loadState(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := m.now()
+	var work []*config.Profile
+	var results []RenewResult
+	named := map[string]bool{}
+	for _, n := range o.Names {
+		named[n] = true
+	}
+	for _, p := range selected {
+		rec := st.Profiles[p.Name]
+		switch {
+		case rec == nil || !rec.Connected:
+			results = append(results, RenewResult{Name: p.Name, Outcome: OutcomeNeedsReauth, Message: "never connected"})
+			continue
+		case rec.NeedsReauth:
+			results = append(results, RenewResult{Name: p.Name, Outcome: OutcomeNeedsReauth, Reason: rec.Reason, Message: rec.Reason.Explain()})
+			continue
+		case o.ExpiringWithin > 0 && !endsWithin(rec, now, o.ExpiringWithin):
+			results = append(results, RenewResult{Name: p.Name, Outcome: OutcomeFresh, ExpiresAt: utc(rec.ExpiresAt)})
+			continue
+		}
+		work = append(work, p)
+	}
+	conc := o.Concurrency
+	if conc <= 0 {
+		conc = DefaultConcurrency
+	}
+	out := make([]RenewResult, len(work))
+	limits := newRateLimits()
+	var mu sync.Mutex
+	done := len(results)
+	total := len(results) + len(work)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(conc)
+	for i, p := range work {
+		g.Go(func() error {
+			r := m.renewOne(gctx, p, renewOptions{
+				Force:   named[p.Name] || o.ExpiringWithin > 0 || o.All,
+				Retries: 3,
+				Wait:    limits.waiter(m, p.Provider),
+			})
+			out[i] = r
+			mu.Lock()
+			done++
+			if o.Progress != nil {
+				o.Progress(done, total, r)
+			}
+			mu.Unlock()
+			return nil
+		})
+	}
+	_ = g.Wait()
+	results = append(results, out...)
+	if err := m.saveRecords(context.WithoutCancel(ctx), out); err != nil {
+		return results, err
+	}
+	return results, ctx.Err()
+}
+
+// endsWithin: the access token or the connection ends within the window.
+func endsWithin(rec *Record, now time.Time, window time.Duration) bool {
+	if rec.ExpiresAt != nil && rec.ExpiresAt.Sub(now) <= window {
+		return true
+	}
+	exp, _ := connectionExpiry(rec)
+	return !exp.IsZero() && exp.Sub(now) <= window
+}
+
+// rateLimits keeps one limiter per provider. Networks get a polite default
+// (their token endpoints throttle bursts); generic and sandbox providers,
+// which are the user's own servers, get none.
+type rateLimits struct {
+	mu sync.Mutex
+	by map[string]*rate.Limiter
+}
+
+func newRateLimits() *rateLimits { return &rateLimits{by: map[string]*rate.Limiter{}} }
+
+// NetworkRate is the request rate allowed per network during a refresh.
+const NetworkRate = 20
+
+func (l *rateLimits) waiter(m *Manager, providerName string) func(context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lim, ok := l.by[providerName]
+	if !ok {
+		lim = rate.NewLimiter(rate.Inf, 0)
+		if cp, found := m.Config.Provider(providerName); found && cp.Type != provider.TypeOIDC && cp.Type != provider.TypeOAuth2 {
+			lim = rate.NewLimiter(NetworkRate, NetworkRate)
+		}
+		l.by[providerName] = lim
+	}
+	return lim.Wait
+}

@@ -1,0 +1,55 @@
+package profiles
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// DefaultMinTTL is how long a token handed to a script must stay valid;
+// a token closer to its expiry is renewed first.
+const DefaultMinTTL = 60 * time.Second
+
+// Token returns a valid access token for scripts (`sbctl token`): renewed
+// first, under the profile's lock, when it expires within minTTL. A profile
+// known to need re-authentication gives a NeedsReauthError without any
+// network call, even if its access token has not expired yet.
+func (m *Manager) Token(ctx context.Context, name string, minTTL time.Duration) (string, error) {
+	p, err := m.Profile(name)
+	if err != nil {
+		return "", err
+	}
+	if st, _ := m.State.Load(); st.Profiles[name] != nil && st.Profiles[name].NeedsReauth {
+		rec := st.Profiles[name]
+		return "", &NeedsReauthError{Name: name, Reason: rec.Reason, Msg: rec.Reason.Explain()}
+	}
+	res := m.renewOne(ctx, p, renewOptions{MinTTL: minTTL, Retries: 2})
+	if err := m.saveRecords(context.WithoutCancel(ctx), []RenewResult{res}); err != nil {
+		fmt.Fprintf(m.warn, "warning: could not update the state file: %v\n", err)
+	}
+	switch res.Outcome {
+	case OutcomeFresh, OutcomeRenewed:
+		return res.token.AccessToken, nil
+	case OutcomeNeedsReauth:
+		var nr *NeedsReauthError
+		if errors.As(res.err, &nr) {
+			return "", nr
+		}
+		return "", &NeedsReauthError{Name: name, Reason: res.Reason, Msg: res.Message}
+	}
+	// Not renewable now, or a temporary failure: a token that still works
+	// is better than none; say how long it lasts.
+	if t := res.token; t != nil && (t.Expiry.IsZero() || m.now().Before(t.Expiry)) {
+		left := "no known expiry"
+		if !t.Expiry.IsZero() {
+			left = "valid until " + t.Expiry.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(m.warn, "warning: could not renew %q (%s); using the current token, %s\n", name, res.Message, left)
+		return t.AccessToken, nil
+	}
+	if res.Outcome == OutcomeNotRenewed {
+		return "", &NeedsReauthError{Name: name, Reason: res.Reason, Msg: res.Message}
+	}
+	return "", res.err
+}
