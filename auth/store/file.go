@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -22,6 +24,13 @@ type File struct {
 	Path string
 	// Warn receives the warning printed on every write; nil discards it.
 	Warn io.Writer
+
+	// cache is the last parse of the file, reused while the file's
+	// identity, size and modification time are unchanged: a refresh of
+	// many profiles reads the file several times per profile.
+	mu    sync.Mutex
+	cache map[string]string
+	seen  os.FileInfo
 }
 
 // NewFile returns the file store at dir/tokens.json.
@@ -55,24 +64,34 @@ func (f *File) Delete(ctx context.Context, key string) error {
 	return f.update(ctx, func(m map[string]string) { delete(m, key) })
 }
 
+// read returns a copy of the file's content.
 func (f *File) read() (map[string]string, error) {
-	b, err := os.ReadFile(f.Path)
+	st, err := os.Stat(f.Path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return map[string]string{}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading the %s: %w", f.Describe(), err)
 	}
-	if st, err := os.Stat(f.Path); err == nil && st.Mode().Perm()&0o077 != 0 {
+	if st.Mode().Perm()&0o077 != 0 {
 		return nil, fmt.Errorf("the %s is readable by other users (mode %04o); run `chmod 600 %s`", f.Describe(), st.Mode().Perm(), f.Path)
 	}
-	m := map[string]string{}
-	if len(b) > 0 {
-		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("the %s is not valid JSON; fix or remove it (profiles stored there will need `sbctl reauth`)", f.Describe())
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.cache == nil || f.seen == nil || !os.SameFile(f.seen, st) || f.seen.Size() != st.Size() || !f.seen.ModTime().Equal(st.ModTime()) {
+		b, err := os.ReadFile(f.Path)
+		if err != nil {
+			return nil, fmt.Errorf("reading the %s: %w", f.Describe(), err)
 		}
+		m := map[string]string{}
+		if len(b) > 0 {
+			if err := json.Unmarshal(b, &m); err != nil {
+				return nil, fmt.Errorf("the %s is not valid JSON; fix or remove it (profiles stored there will need `sbctl reauth`)", f.Describe())
+			}
+		}
+		f.cache, f.seen = m, st
 	}
-	return m, nil
+	return maps.Clone(f.cache), nil
 }
 
 // update is read-modify-write under a lock file, written atomically.
@@ -97,7 +116,7 @@ func (f *File) update(ctx context.Context, change func(map[string]string)) error
 		return err
 	}
 	change(m)
-	b, err := json.MarshalIndent(m, "", "  ")
+	b, err := json.Marshal(m)
 	if err != nil {
 		return err
 	}
@@ -121,5 +140,14 @@ func (f *File) update(ctx context.Context, change func(map[string]string)) error
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), f.Path)
+	if err := os.Rename(tmp.Name(), f.Path); err != nil {
+		return err
+	}
+	// Remember what was just written, so the next read needs no parse.
+	if st, err := os.Stat(f.Path); err == nil {
+		f.mu.Lock()
+		f.cache, f.seen = m, st
+		f.mu.Unlock()
+	}
+	return nil
 }
