@@ -380,7 +380,7 @@ func printProfileDetail(w io.Writer, v profiles.View, now time.Time) {
 	if v.Account != nil {
 		account = *v.Account
 	}
-	if v.AccountID != nil {
+	if v.AccountID != nil && *v.AccountID != account {
 		account += " (id " + *v.AccountID + ")"
 	}
 	field("Account", account)

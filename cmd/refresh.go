@@ -130,7 +130,7 @@ func reportRefresh(ios *IOStreams, results []profiles.RenewResult) {
 		case profiles.OutcomeFresh:
 			continue
 		case profiles.OutcomeRenewed:
-			style, what = st.ok, "valid until "+orDash(when(r.ExpiresAt, now, ios.ErrTTY))
+			style, what = st.ok, "access expires "+when(r.ExpiresAt, now, ios.ErrTTY)
 		case profiles.OutcomeNeedsReauth:
 			style = st.red
 			if r.Reason != "" {
