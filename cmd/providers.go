@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/sbctl/sbctl/config"
 	"github.com/sbctl/sbctl/profiles"
 )
 
@@ -22,30 +21,6 @@ func newProvidersCmd(f *Factory) *cobra.Command {
 	)
 	c.Aliases = []string{"provider"}
 	return c
-}
-
-// providerView is a configured provider as `providers list -o json` shows it.
-type providerView struct {
-	Name     string   `json:"name" yaml:"name"`
-	Type     string   `json:"type" yaml:"type"`
-	ClientID string   `json:"client_id" yaml:"client_id"`
-	Issuer   string   `json:"issuer,omitempty" yaml:"issuer,omitempty"`
-	AuthURL  string   `json:"auth_url,omitempty" yaml:"auth_url,omitempty"`
-	TokenURL string   `json:"token_url,omitempty" yaml:"token_url,omitempty"`
-	Redirect string   `json:"redirect,omitempty" yaml:"redirect,omitempty"`
-	Scopes   []string `json:"scopes,omitempty" yaml:"scopes,omitempty"`
-	Profiles int      `json:"profiles" yaml:"profiles"`
-}
-
-func viewProvider(c *config.Config, p *config.Provider) providerView {
-	n := 0
-	for _, pr := range c.Profiles {
-		if pr.Provider == p.Name {
-			n++
-		}
-	}
-	return providerView{Name: p.Name, Type: p.Type, ClientID: p.ClientID, Issuer: p.Issuer, AuthURL: p.AuthURL,
-		TokenURL: p.TokenURL, Redirect: p.Redirect, Scopes: p.Scopes, Profiles: n}
 }
 
 func newProvidersListCmd(f *Factory) *cobra.Command {
@@ -63,9 +38,13 @@ func newProvidersListCmd(f *Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			views := make([]providerView, 0, len(m.Config.Providers))
+			views := make([]profiles.ProviderInfo, 0, len(m.Config.Providers))
 			for _, p := range m.Config.Providers {
-				views = append(views, viewProvider(m.Config, p))
+				info, err := m.DescribeProvider(p.Name)
+				if err != nil {
+					return err
+				}
+				views = append(views, info)
 			}
 			if ok, err := printData(f.IO.Out, format, views); ok {
 				return err
@@ -76,9 +55,9 @@ func newProvidersListCmd(f *Factory) *cobra.Command {
 			}
 			rows := make([][]string, len(views))
 			for i, v := range views {
-				rows[i] = []string{v.Name, v.Type, orDash(v.ClientID), fmt.Sprint(v.Profiles)}
+				rows[i] = []string{v.Name, v.Type, orDash(v.ClientID), v.Mode, fmt.Sprint(v.Profiles)}
 			}
-			return renderTable(f.IO.ColorOut(), f.IO.OutTTY, []string{"NAME", "TYPE", "CLIENT ID", "PROFILES"}, rows, nil)
+			return renderTable(f.IO.ColorOut(), f.IO.OutTTY, []string{"NAME", "TYPE", "CLIENT ID", "MODE", "PROFILES"}, rows, nil)
 		},
 	}
 	addFormatFlag(c, &format)

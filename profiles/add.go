@@ -2,10 +2,13 @@ package profiles
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/sbctl/sbctl/auth"
+	"github.com/sbctl/sbctl/auth/provider"
 	"github.com/sbctl/sbctl/auth/store"
 	"github.com/sbctl/sbctl/config"
 )
@@ -60,10 +63,32 @@ func (m *Manager) AddWithToken(ctx context.Context, s AddSpec, t *auth.Token) er
 		_ = st.Delete(ctx, store.ProfileKey(s.Name))
 		return err
 	}
+	rec := RecordFromToken(t, m.now())
+	rec.AccountID, rec.Account = m.lookupAccount(ctx, s.Provider, t)
 	return m.State.Update(ctx, func(state *State) error {
-		state.Profiles[s.Name] = RecordFromToken(t, m.now())
+		state.Profiles[s.Name] = rec
 		return nil
 	})
+}
+
+// lookupAccount asks the provider who an imported token belongs to (the ID
+// token's claims, userinfo, or the network's "me" call), briefly and
+// best effort: an import must not fail because the network is slow.
+func (m *Manager) lookupAccount(ctx context.Context, providerName string, t *auth.Token) (id, name string) {
+	prov, err := m.providerClient(ctx, providerName)
+	if err != nil {
+		return "", ""
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	acct, err := prov.Account(ctx, t)
+	if err != nil {
+		if !errors.Is(err, provider.ErrNoAccount) {
+			fmt.Fprintf(m.warn, "note: could not read the account of the imported token: %v\n", err)
+		}
+		return "", ""
+	}
+	return acct.ID, acct.Name
 }
 
 // AddUnconnected adds a profile to the config only (`--no-connect`).

@@ -157,11 +157,17 @@ func (m *Manager) renewOne(ctx context.Context, p *config.Profile, o renewOption
 		// reauth that does not take this lock), try once with it.
 		if again, gerr := store.GetToken(ctx, st, p.Name); gerr == nil && again.RefreshToken != tok.RefreshToken && again.HasRefresh() {
 			tok = again
+			if rotating {
+				// The marker must name the refresh token now being spent.
+				if err := m.writeMarker(p.Name, tok); err != nil {
+					return fail(fmt.Errorf("writing the renewal marker: %w", err))
+				}
+			}
 			newTok, err = m.renewWithRetry(ctx, prov, tok, rotating, renewOptions{Wait: o.Wait})
 		}
 	}
 	if err != nil {
-		return m.renewFailed(res, tok, err, rotating, crashed)
+		return m.renewFailed(res, p.Provider, tok, err, rotating, crashed)
 	}
 	if err := store.PutToken(ctx, st, p.Name, newTok); err != nil {
 		// The marker stays: the provider may have rotated, and the next
@@ -192,7 +198,9 @@ func (m *Manager) renewWithRetry(ctx context.Context, prov *provider.Provider, t
 		if err == nil || !errors.As(err, &pe) || pe.Kind != provider.KindTransient || attempt >= o.Retries {
 			return t, err
 		}
-		if rotating && (pe.Ambiguous || pe.Status == 0) {
+		if rotating {
+			// SPEC §6: never resend a rotating refresh; even a 5xx from a
+			// gateway may come after the server rotated the token.
 			return nil, err
 		}
 		wait := delay/2 + rand.N(delay)
@@ -211,7 +219,7 @@ func (m *Manager) renewWithRetry(ctx context.Context, prov *provider.Provider, t
 	}
 }
 
-func (m *Manager) renewFailed(res RenewResult, tok *auth.Token, err error, rotating bool, crashed *renewalMarker) RenewResult {
+func (m *Manager) renewFailed(res RenewResult, providerName string, tok *auth.Token, err error, rotating bool, crashed *renewalMarker) RenewResult {
 	var pe *provider.Error
 	errors.As(err, &pe)
 	switch {
@@ -219,7 +227,7 @@ func (m *Manager) renewFailed(res RenewResult, tok *auth.Token, err error, rotat
 		m.clearMarker(res.Name)
 		msg := pe.Error()
 		if crashed != nil {
-			msg = fmt.Sprintf("an earlier sbctl (pid %d) was stopped at %s while renewing this profile, after %s may already have replaced its refresh token; the old one is now refused, so the grant is lost", crashed.PID, crashed.StartedAt.Format(time.RFC3339), res.Name)
+			msg = fmt.Sprintf("an earlier sbctl (pid %d) was stopped at %s while renewing this profile, after %s may already have replaced its refresh token; the old one is now refused, so the grant is lost", crashed.PID, crashed.StartedAt.Format(time.RFC3339), providerName)
 		}
 		return m.needsReauth(res, pe.Reason, msg, err)
 	case errors.Is(err, provider.ErrCannotRenew):
@@ -231,9 +239,9 @@ func (m *Manager) renewFailed(res RenewResult, tok *auth.Token, err error, rotat
 		res.ExpiresAt = utc(&tok.Expiry)
 		return res
 	}
-	if !(rotating && pe != nil && (pe.Ambiguous || pe.Status == 0)) {
-		// The provider answered (or was never reached): it cannot have
-		// rotated the refresh token.
+	if !(rotating && pe != nil && pe.Ambiguous) {
+		// The provider answered, or the request never reached it: it
+		// cannot have rotated the refresh token.
 		m.clearMarker(res.Name)
 	}
 	res.Outcome, res.err, res.Message = OutcomeFailed, err, err.Error()
