@@ -6,6 +6,7 @@ package cmd
 import (
 	"io"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/charmbracelet/colorprofile"
@@ -84,3 +85,15 @@ func (s *IOStreams) ColorErr() io.Writer {
 
 // ColorEnabled reports whether Out shows colour.
 func (s *IOStreams) ColorEnabled() bool { return s.Profile > colorprofile.ASCII }
+
+// syncWriter serialises writes from several goroutines.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}

@@ -168,36 +168,6 @@ func renderTable(w io.Writer, tty bool, headers []string, rows [][]string, cellS
 	return err
 }
 
-// relTime says when t is relative to now, the short way: "in 3d", "2h ago".
-func relTime(t, now time.Time) string {
-	d := t.Sub(now)
-	future := d >= 0
-	if !future {
-		d = -d
-	}
-	var s string
-	switch {
-	case d < time.Minute:
-		if future {
-			return "in <1m"
-		}
-		return "just now"
-	case d < time.Hour:
-		s = fmt.Sprintf("%dm", int(d/time.Minute))
-	case d < 24*time.Hour:
-		s = fmt.Sprintf("%dh", int(d/time.Hour))
-	case d < 365*24*time.Hour:
-		// Round days: "in 2d" for 47h59m, which is how people count.
-		s = fmt.Sprintf("%dd", int((d+12*time.Hour)/(24*time.Hour)))
-	default:
-		s = fmt.Sprintf("%dy", int(d/(365*24*time.Hour)))
-	}
-	if future {
-		return "in " + s
-	}
-	return s + " ago"
-}
-
 // when formats a time for a column: relative on a terminal, RFC 3339 in a
 // pipe, "-" when unknown.
 func when(t *time.Time, now time.Time, tty bool) string {
@@ -205,7 +175,7 @@ func when(t *time.Time, now time.Time, tty bool) string {
 		return "-"
 	}
 	if tty {
-		return relTime(*t, now)
+		return profiles.RelativeTime(*t, now)
 	}
 	return t.UTC().Format(time.RFC3339)
 }
@@ -215,5 +185,5 @@ func whenLong(t *time.Time, now time.Time) string {
 	if t == nil {
 		return "-"
 	}
-	return t.UTC().Format(time.RFC3339) + " (" + relTime(*t, now) + ")"
+	return t.UTC().Format(time.RFC3339) + " (" + profiles.RelativeTime(*t, now) + ")"
 }

@@ -110,6 +110,9 @@ func runReauth(c *cobra.Command, f *Factory, m *profiles.Manager, o *reauthOptio
 		msg += ", connection ends " + when(res.View.ConnectionExpiresAt, f.IO.Now(), true)
 	}
 	fmt.Fprintln(f.IO.ColorErr(), st.ok.Render(msg)+".")
+	if res.PreviousAccount != "" {
+		fmt.Fprintln(f.IO.ColorErr(), st.expiring.Render(fmt.Sprintf("Note: %q was connected as %s before; if that was not intended, run `sbctl reauth %s` again and sign in with that account.", o.Name, res.PreviousAccount, o.Name)))
+	}
 	return nil
 }
 

@@ -1,9 +1,11 @@
 package cmd
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -14,7 +16,25 @@ import (
 
 	"github.com/sbctl/sbctl/config"
 	"github.com/sbctl/sbctl/profiles"
+	"github.com/sbctl/sbctl/tui"
 )
+
+// runTUI opens the full-screen view on the user's own profiles. Warnings
+// are held back while it draws and printed after it closes.
+func runTUI(ctx context.Context, f *Factory) error {
+	var warnings bytes.Buffer
+	held := &syncWriter{w: &warnings}
+	f.warn = held
+	m, err := f.Manager()
+	if err != nil {
+		return err
+	}
+	err = tui.Run(ctx, m, tui.Options{})
+	held.mu.Lock()
+	_, _ = f.IO.ErrOut.Write(warnings.Bytes())
+	held.mu.Unlock()
+	return err
+}
 
 // EnvNow fixes sbctl's clock (RFC 3339). It exists for reproducible tests
 // and demonstrations of expiry; it is never needed in normal use.
@@ -27,6 +47,9 @@ type Factory struct {
 	ConfigPath string
 	TokenStore string
 	NoColor    bool
+	// warn, when set, receives the Manager's warnings instead of stderr
+	// (the TUI collects them and prints them after the screen closes).
+	warn io.Writer
 
 	manager *profiles.Manager
 }
@@ -36,11 +59,15 @@ func (f *Factory) Manager() (*profiles.Manager, error) {
 	if f.manager != nil {
 		return f.manager, nil
 	}
+	warn := f.warn
+	if warn == nil {
+		warn = f.IO.ErrOut
+	}
 	m, err := profiles.Open(profiles.Options{
 		ConfigPath: f.ConfigPath,
 		TokenStore: f.TokenStore,
 		Now:        f.IO.Now,
-		Warn:       f.IO.ErrOut,
+		Warn:       warn,
 	})
 	if err != nil {
 		return nil, err
@@ -122,12 +149,19 @@ access before it expires, and hands valid tokens to scripts.
 
 Profiles, groups and providers live in the config file
 ($SBCTL_CONFIG or $XDG_CONFIG_HOME/sbctl/config.yaml); tokens live in the
-OS keychain.`,
+OS keychain.
+
+On a terminal, sbctl alone opens the full-screen view: profiles with their
+status, reauth (r), refresh (f), verify (v) in place. 'sbctl demo' tries it
+in a throwaway workspace.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Args:          noArgsOrSubcommand,
 		RunE: func(c *cobra.Command, _ []string) error {
-			return c.Help()
+			if !(f.IO.InTTY && f.IO.OutTTY && f.IO.ErrTTY) {
+				return c.Help()
+			}
+			return runTUI(c.Context(), f)
 		},
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
@@ -144,7 +178,7 @@ OS keychain.`,
 		c.GroupID = "main"
 		root.AddCommand(c)
 	}
-	for _, c := range []*cobra.Command{newProvidersCmd(f), newSandboxCmd(f), newDoctorCmd(f), newVersionCmd(f)} {
+	for _, c := range []*cobra.Command{newProvidersCmd(f), newSandboxCmd(f), newDemoCmd(f), newDoctorCmd(f), newVersionCmd(f)} {
 		c.GroupID = "setup"
 		root.AddCommand(c)
 	}

@@ -30,6 +30,9 @@ type ReauthOptions struct {
 // ReauthResult tells who the profile is now connected as.
 type ReauthResult struct {
 	Account provider.Account
+	// PreviousAccount is set when the profile was connected to another
+	// account before: the user signed in as someone else.
+	PreviousAccount string
 	Mode    string
 	View    View
 	// CallbackToStored is the time from the authorization response arriving
@@ -166,6 +169,9 @@ func (m *Manager) Reauth(ctx context.Context, name string, o ReauthOptions) (Rea
 	res.CallbackToStored = time.Since(callbackAt)
 	now := m.now()
 	if err := m.State.Update(context.WithoutCancel(ctx), func(s *State) error {
+		if old := s.Profiles[name]; old != nil && old.AccountID != "" && acct.ID != "" && old.AccountID != acct.ID {
+			res.PreviousAccount = firstNonEmpty(old.Account, old.AccountID)
+		}
 		rec := RecordFromToken(tok, now)
 		rec.Account, rec.AccountID = acct.Name, acct.ID
 		if !dataAccess.IsZero() {

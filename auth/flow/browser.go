@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"os/exec"
@@ -38,11 +39,18 @@ var launchGrace = 2 * time.Second
 // DefaultOpener follows SPEC §5: $SBCTL_BROWSER, else $BROWSER, is a command
 // run with the URL as its last argument and no shell; otherwise the system
 // browser through github.com/cli/browser. The variables are read at each Open.
-func DefaultOpener() Opener { return defaultOpener{} }
+func DefaultOpener() Opener { return defaultOpener{out: os.Stderr} }
 
-type defaultOpener struct{}
+// QuietOpener is DefaultOpener with the browser's own output discarded, for
+// full-screen front ends (the TUI) whose screen it would otherwise scribble
+// on.
+func QuietOpener() Opener { return defaultOpener{out: io.Discard} }
 
-func (defaultOpener) Open(ctx context.Context, u string) error {
+type defaultOpener struct {
+	out io.Writer // where a launched browser's stdout and stderr go
+}
+
+func (o defaultOpener) Open(ctx context.Context, u string) error {
 	if err := checkBrowserURL(u); err != nil {
 		return err
 	}
@@ -55,20 +63,21 @@ func (defaultOpener) Open(ctx context.Context, u string) error {
 		if err != nil {
 			return fmt.Errorf("$%s: %w", name, err)
 		}
-		return commandOpener{argv: argv, source: "$" + name}.Open(ctx, u)
+		return commandOpener{argv: argv, source: "$" + name, out: o.out}.Open(ctx, u)
 	}
-	return systemOpener{}.Open(ctx, u)
+	return systemOpener{out: o.out}.Open(ctx, u)
 }
 
 // CommandOpener runs argv with the URL appended as one more argument, the
 // way git and gh treat $BROWSER.
 func CommandOpener(argv ...string) Opener {
-	return commandOpener{argv: append([]string(nil), argv...), source: "browser command"}
+	return commandOpener{argv: append([]string(nil), argv...), source: "browser command", out: os.Stderr}
 }
 
 type commandOpener struct {
 	argv   []string
-	source string // for messages: which variable the command came from
+	source string    // for messages: which variable the command came from
+	out    io.Writer // the browser's stdout and stderr
 }
 
 func (c commandOpener) Open(ctx context.Context, u string) error {
@@ -86,8 +95,8 @@ func (c commandOpener) Open(ctx context.Context, u string) error {
 	cmd.Stdin = nil // /dev/null: manual mode may be reading our stdin
 	// Our stdout carries data (`sbctl token`, -o json); a browser's chatter
 	// ("Opening in existing browser session.") goes to stderr instead.
-	cmd.Stdout = os.Stderr
-	cmd.Stderr = os.Stderr
+	cmd.Stdout = c.out
+	cmd.Stderr = c.out
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("cannot run %s (%s): %w", c.source, sanitize(c.argv[0], 200), unwrapExec(err))
 	}
@@ -100,26 +109,33 @@ func (c commandOpener) Open(ctx context.Context, u string) error {
 }
 
 // systemOpener uses xdg-open, open or rundll32 through github.com/cli/browser.
-type systemOpener struct{}
+type systemOpener struct {
+	out io.Writer
+}
 
-var redirectBrowserOutput sync.Once
+// browserOutput guards cli/browser's package-level output writers.
+var browserOutput sync.Mutex
 
 // errNoDisplay avoids launching a terminal browser (www-browser may be lynx)
 // that would take over the terminal of a headless or SSH session.
 var errNoDisplay = errors.New("no graphical display ($DISPLAY and $WAYLAND_DISPLAY are unset); set $BROWSER to choose a browser")
 
-func (systemOpener) Open(ctx context.Context, u string) error {
+func (o systemOpener) Open(ctx context.Context, u string) error {
 	if err := checkBrowserURL(u); err != nil {
 		return err
 	}
 	if needsDisplay() && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" && os.Getenv("WSL_DISTRO_NAME") == "" {
 		return errNoDisplay
 	}
-	// cli/browser writes the launcher's stdout to its package variable,
-	// os.Stdout by default; stdout is for data, so point it at stderr.
-	redirectBrowserOutput.Do(func() { browser.Stdout = os.Stderr })
+	// cli/browser writes the launcher's output to its package variables,
+	// os.Stdout by default; stdout is for data, so point it elsewhere.
 	exited := make(chan error, 1)
-	go func() { exited <- browser.OpenURL(u) }()
+	go func() {
+		browserOutput.Lock()
+		defer browserOutput.Unlock()
+		browser.Stdout, browser.Stderr = o.out, o.out
+		exited <- browser.OpenURL(u)
+	}()
 	if err := waitLaunch(ctx, exited); err != nil {
 		return fmt.Errorf("cannot open the system browser: %w", unwrapExec(err))
 	}

@@ -1,0 +1,95 @@
+package tui
+
+import (
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/sbctl/sbctl/profiles"
+)
+
+// when is a table cell: relative, or "-" when unknown.
+func when(t *time.Time, now time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return profiles.RelativeTime(*t, now)
+}
+
+// whenLong is for the detail pane: the absolute time and the relative one.
+func whenLong(t *time.Time, now time.Time, none string) string {
+	if t == nil {
+		return none
+	}
+	return t.UTC().Format(time.RFC3339) + " (" + profiles.RelativeTime(*t, now) + ")"
+}
+
+// clean makes text from elsewhere (account names from a network, error
+// messages) safe to lay out: no escape sequences that could restyle or move
+// the cursor, no control characters, one line.
+func clean(s string) string {
+	s = ansi.Strip(s)
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n' || r == '\t' || r == '\r':
+			return ' '
+		case unicode.IsControl(r) || r == '\u200b':
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// fit pads or truncates s to exactly w terminal cells. Widths are display
+// cells, not bytes or runes, so a Japanese name (two cells a character)
+// lines up with ASCII ones; a wide character that would be cut in half is
+// dropped and the gap padded.
+func fit(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	if ansi.StringWidth(s) > w {
+		s = ansi.Truncate(s, w, "…")
+	}
+	return s + strings.Repeat(" ", w-ansi.StringWidth(s))
+}
+
+// truncate cuts s (which may be styled) to at most w cells.
+func truncate(s string, w int) string {
+	if ansi.StringWidth(s) <= w {
+		return s
+	}
+	return ansi.Truncate(s, w, "…")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// wrap breaks s (which may be styled) into lines of at most w cells, at
+// spaces and hyphens where it can; beyond maxLines (0: no limit) the rest
+// is cut with an ellipsis.
+func wrap(s string, w, maxLines int) []string {
+	w = max(w, 1)
+	lines := strings.Split(ansi.Wrap(s, w, ""), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	if maxLines > 0 && len(lines) > maxLines {
+		rest := strings.Join(lines[maxLines-1:], " ")
+		lines = append(lines[:maxLines-1], ansi.Truncate(rest, w, "…"))
+	}
+	return lines
+}

@@ -1,0 +1,96 @@
+package tui
+
+import (
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/textinput"
+	"charm.land/lipgloss/v2"
+
+	"github.com/sbctl/sbctl/profiles"
+)
+
+// styles holds every style of the TUI. It is built once for the terminal's
+// background (light or dark) and replaced whole when the terminal tells us
+// its colour, so no View ever decides a colour on its own.
+//
+// Status colours are the basic ANSI ones, as in the CLI (red = expired /
+// needs_reauth, yellow = expiring, green = ok, dim = not_connected): the
+// terminal's theme already tunes them for its background and they survive
+// every colour profile. Only the selection bar and accents depend on the
+// background.
+type styles struct {
+	isDark bool
+
+	title, titleInfo       lipgloss.Style
+	header                 lipgloss.Style
+	selected               lipgloss.Style // the selection bar; combined with the cell's colour
+	ok, expiring, red, dim lipgloss.Style
+	bold                   lipgloss.Style
+
+	// Outcome notes.
+	noteOK, noteWarn, noteErr, noteInfo lipgloss.Style
+
+	opTitle, url, flowNote lipgloss.Style
+	label                  lipgloss.Style
+	spinner                lipgloss.Style
+
+	help  help.Styles
+	input textinput.Styles
+}
+
+func newStyles(isDark bool) styles {
+	ld := lipgloss.LightDark(isDark)
+	accent := ld(lipgloss.Color("25"), lipgloss.Color("75"))
+	bar := ld(lipgloss.Color("254"), lipgloss.Color("237"))
+	muted := ld(lipgloss.Color("243"), lipgloss.Color("246"))
+	return styles{
+		isDark:    isDark,
+		title:     lipgloss.NewStyle().Bold(true).Foreground(accent),
+		titleInfo: lipgloss.NewStyle().Foreground(muted),
+		header:    lipgloss.NewStyle().Bold(true).Foreground(muted),
+		selected:  lipgloss.NewStyle().Bold(true).Background(bar),
+		ok:        lipgloss.NewStyle().Foreground(lipgloss.Green),
+		expiring:  lipgloss.NewStyle().Foreground(lipgloss.Yellow),
+		red:       lipgloss.NewStyle().Foreground(lipgloss.Red),
+		dim:       lipgloss.NewStyle().Faint(true),
+		bold:      lipgloss.NewStyle().Bold(true),
+		noteOK:    lipgloss.NewStyle().Foreground(lipgloss.Green),
+		noteWarn:  lipgloss.NewStyle().Foreground(lipgloss.Yellow),
+		noteErr:   lipgloss.NewStyle().Foreground(lipgloss.Red),
+		noteInfo:  lipgloss.NewStyle().Foreground(muted),
+		opTitle:   lipgloss.NewStyle().Bold(true),
+		url:       lipgloss.NewStyle().Foreground(accent).Underline(true),
+		flowNote:  lipgloss.NewStyle().Foreground(muted),
+		label:     lipgloss.NewStyle().Foreground(muted),
+		spinner:   lipgloss.NewStyle().Foreground(accent),
+		help:      help.DefaultStyles(isDark),
+		input:     textinput.DefaultStyles(isDark),
+	}
+}
+
+// status is the colour of a status, as in `sbctl profiles list`.
+func (s styles) status(st profiles.Status) lipgloss.Style {
+	switch st {
+	case profiles.StatusOK:
+		return s.ok
+	case profiles.StatusExpiring:
+		return s.expiring
+	case profiles.StatusExpired, profiles.StatusNeedsReauth:
+		return s.red
+	case profiles.StatusNotConnected:
+		return s.dim
+	}
+	return lipgloss.NewStyle()
+}
+
+// note is the style of an outcome note.
+func (s styles) note(k noteKind) lipgloss.Style {
+	switch k {
+	case noteOK:
+		return s.noteOK
+	case noteWarn:
+		return s.noteWarn
+	case noteErr:
+		return s.noteErr
+	}
+	return s.noteInfo
+}
