@@ -114,12 +114,15 @@ func (c *Config) Save() error {
 }
 
 // WriteFileAtomic replaces path with data (see Save). An existing file keeps
-// its permissions.
+// its permissions. Callers hold a lock for path, so temp files of path
+// found here were left by a writer that died (killed between create and
+// rename); they may hold secrets and are removed.
 func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
+	RemoveTempFiles(dir, "."+filepath.Base(path)+".tmp-")
 	if st, err := os.Stat(path); err == nil {
 		perm = st.Mode().Perm()
 	}
@@ -147,11 +150,31 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 	if err := os.Rename(tmp, path); err != nil {
 		return err
 	}
+	SyncDir(dir)
+	return nil
+}
+
+// RemoveTempFiles deletes files in dir whose names start with prefix: the
+// temp files of dead writers. Best effort.
+func RemoveTempFiles(dir, prefix string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !e.IsDir() && strings.HasPrefix(e.Name(), prefix) {
+			_ = os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+}
+
+// SyncDir makes a rename in dir durable (best effort: some filesystems
+// refuse fsync on directories).
+func SyncDir(dir string) {
 	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync() // best effort: some filesystems refuse fsync on directories
+		_ = d.Sync()
 		d.Close()
 	}
-	return nil
 }
 
 // section finds a top-level key and its value.

@@ -68,5 +68,7 @@ func (m *Manager) readMarker(name string) *renewalMarker {
 }
 
 func (m *Manager) clearMarker(name string) {
-	_ = os.Remove(m.markerPath(name))
+	if err := os.Remove(m.markerPath(name)); err == nil {
+		config.SyncDir(filepath.Dir(m.markerPath(name)))
+	}
 }

@@ -33,8 +33,8 @@ type ReauthResult struct {
 	// PreviousAccount is set when the profile was connected to another
 	// account before: the user signed in as someone else.
 	PreviousAccount string
-	Mode    string
-	View    View
+	Mode            string
+	View            View
 	// CallbackToStored is the time from the authorization response arriving
 	// to the token being stored (and read back): exchange, account lookup,
 	// keychain write.

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+
+	"github.com/sbctl/sbctl/config"
 )
 
 // File is the explicit plain-file store for machines without a keychain
@@ -111,6 +113,9 @@ func (f *File) update(ctx context.Context, change func(map[string]string)) error
 		return fmt.Errorf("another sbctl holds the lock on %s; try again", f.Path)
 	}
 	defer lk.Unlock()
+	// Under the lock, a temp file is a dead writer's (killed between
+	// create and rename): it may hold tokens, so it goes.
+	config.RemoveTempFiles(dir, ".tokens-")
 	m, err := f.read()
 	if err != nil {
 		return err
@@ -143,6 +148,9 @@ func (f *File) update(ctx context.Context, change func(map[string]string)) error
 	if err := os.Rename(tmp.Name(), f.Path); err != nil {
 		return err
 	}
+	// The rename must be durable before the caller moves on (a renewal
+	// clears its crash marker next).
+	config.SyncDir(dir)
 	// Remember what was just written, so the next read needs no parse.
 	if st, err := os.Stat(f.Path); err == nil {
 		f.mu.Lock()
