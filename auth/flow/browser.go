@@ -65,7 +65,7 @@ func (o defaultOpener) Open(ctx context.Context, u string) error {
 		}
 		return commandOpener{argv: argv, source: "$" + name, out: o.out}.Open(ctx, u)
 	}
-	return systemOpener{out: o.out}.Open(ctx, u)
+	return systemOpener(o).Open(ctx, u)
 }
 
 // CommandOpener runs argv with the URL appended as one more argument, the
