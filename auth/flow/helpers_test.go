@@ -147,7 +147,14 @@ func start(t *testing.T, p Params) *running {
 	select {
 	case r.authURL = <-urls:
 	case o := <-r.done:
-		t.Fatalf("Run ended before showing the URL: %v", o.err)
+		// A flow fed from stdin may finish as soon as it has shown the
+		// URL; both channels are then ready and select picks either.
+		select {
+		case r.authURL = <-urls:
+			r.done <- o
+		default:
+			t.Fatalf("Run ended before showing the URL: %v", o.err)
+		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run never showed the URL")
 	}
