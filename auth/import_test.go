@@ -25,12 +25,13 @@ func TestParseImport(t *testing.T) {
 			return t.RefreshToken == "r" && t.RefreshExpiry.Equal(now.Add(24*time.Hour)) && t.TokenType == "bearer"
 		}},
 		{"refresh_expiry", `{"access_token":"a","refresh_token":"r","refresh_expiry":"2027-01-01T00:00:00Z"}`, func(t *Token) bool { return t.RefreshExpiry.Year() == 2027 }},
+		{"refresh_token_expires_in alias", `{"access_token":"a","refresh_token":"r","refresh_token_expires_in":86400}`, func(t *Token) bool { return t.RefreshExpiry.Equal(now.Add(24 * time.Hour)) }},
 		{"scope", `{"access_token":"a","scope":"read write"}`, func(t *Token) bool { return len(t.Scopes) == 2 }},
 		{"whitespace", "  \n{\"access_token\":\" a \"}\n\n", func(t *Token) bool { return t.AccessToken == "a" }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			tok, err := ParseImport(strings.NewReader(tc.in), now)
+			tok, _, err := ParseImport(strings.NewReader(tc.in), now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -60,7 +61,7 @@ func TestParseImportErrors(t *testing.T) {
 		"two words " + secret:                                                              "spaces",
 	}
 	for in, want := range cases {
-		_, err := ParseImport(strings.NewReader(in), now)
+		_, _, err := ParseImport(strings.NewReader(in), now)
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: err %v, want %q", in, err, want)
 			continue
@@ -69,8 +70,15 @@ func TestParseImportErrors(t *testing.T) {
 			t.Errorf("%q: error leaks the token: %v", in, err)
 		}
 	}
-	if _, err := ParseImport(strings.NewReader(strings.Repeat("a", MaxImportSize+1)), now); err == nil {
+	if _, _, err := ParseImport(strings.NewReader(strings.Repeat("a", MaxImportSize+1)), now); err == nil {
 		t.Error("oversized input accepted")
+	}
+}
+
+func TestParseImportReportsIgnoredFields(t *testing.T) {
+	_, ignored, err := ParseImport(strings.NewReader(`{"access_token":"a","expire_in":60,"user_id":"1","scope":"x"}`), now)
+	if err != nil || strings.Join(ignored, ",") != "expire_in,user_id" {
+		t.Fatalf("ignored %v, err %v", ignored, err)
 	}
 }
 
@@ -81,7 +89,7 @@ func FuzzParseImport(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
-		tok, err := ParseImport(strings.NewReader(in), now)
+		tok, _, err := ParseImport(strings.NewReader(in), now)
 		if err != nil {
 			if len(in) >= 12 && strings.Contains(err.Error(), strings.TrimSpace(in)) && strings.TrimSpace(in) != "" {
 				t.Fatalf("error echoes the input: %v", err)
@@ -90,6 +98,9 @@ func FuzzParseImport(f *testing.F) {
 		}
 		if tok.AccessToken == "" {
 			t.Fatal("success without an access token")
+		}
+		if CheckTokenText("", tok.AccessToken) != nil || CheckTokenText("", tok.RefreshToken) != nil {
+			t.Fatal("a token with spaces or control characters was accepted")
 		}
 	})
 }

@@ -4,6 +4,7 @@
 package cmd
 
 import (
+	"context"
 	"io"
 	"os"
 	"sync"
@@ -96,4 +97,24 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(p)
+}
+
+// readAllContext reads r (at most limit bytes) but gives up when ctx is
+// done: a read of stdin blocks, and Ctrl-C must still end sbctl (exit 130).
+func readAllContext(ctx context.Context, r io.Reader, limit int64) ([]byte, error) {
+	type result struct {
+		b   []byte
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		b, err := io.ReadAll(io.LimitReader(r, limit))
+		ch <- result{b, err}
+	}()
+	select {
+	case res := <-ch:
+		return res.b, res.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }

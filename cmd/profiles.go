@@ -72,7 +72,7 @@ func (o *listOptions) filter() (profiles.Filter, error) {
 func addFilterFlags(c *cobra.Command, f *Factory, o *listOptions) {
 	c.Flags().StringVarP(&o.Group, "group", "g", "", "only profiles in this group")
 	c.Flags().StringVarP(&o.Provider, "provider", "p", "", "only profiles on this provider")
-	c.Flags().Var(durationFlag{&o.ExpiringWithin}, "expiring-within", "the `expiring` window, such as 12h or 30d (default: the config's, 7d)")
+	c.Flags().Var(durationFlag{&o.ExpiringWithin}, "expiring-within", "the window for status expiring, such as 12h or 30d (default: the config's, 7d)")
 	_ = c.RegisterFlagCompletionFunc("group", completeGroups(f))
 	_ = c.RegisterFlagCompletionFunc("provider", completeProviders(f))
 }
@@ -340,7 +340,7 @@ func newProfilesShowCmd(f *Factory) *cobra.Command {
 		},
 	}
 	addFormatFlag(c, &o.Format)
-	c.Flags().Var(durationFlag{&o.ExpiringWithin}, "expiring-within", "the `expiring` window (default: the config's, 7d)")
+	c.Flags().Var(durationFlag{&o.ExpiringWithin}, "expiring-within", "the window for status expiring (default: the config's, 7d)")
 	return c
 }
 

@@ -2,6 +2,8 @@ package cmd
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -47,7 +49,7 @@ connect it in the browser (as 'sbctl reauth' does; --no-browser, --manual,
 			return runAdd(c, f, o)
 		},
 	}
-	c.Flags().StringVarP(&o.Provider, "provider", "p", "", "the provider (an entry of `providers:` in the config)")
+	c.Flags().StringVarP(&o.Provider, "provider", "p", "", "the provider (an entry of providers: in the config)")
 	c.Flags().StringSliceVarP(&o.Groups, "group", "g", nil, "add to this group (repeatable)")
 	c.Flags().StringSliceVar(&o.Scopes, "scope", nil, "request this scope instead of the provider's defaults (repeatable)")
 	c.Flags().BoolVar(&o.NoConnect, "no-connect", false, "only write the config")
@@ -82,9 +84,16 @@ func runAdd(c *cobra.Command, f *Factory, o *addOptions) error {
 		if f.IO.InTTY {
 			fmt.Fprintln(f.IO.ErrOut, "Paste the token (JSON or a bare access token), then press Ctrl-D:")
 		}
-		t, err := auth.ParseImport(f.IO.In, m.Now())
+		raw, err := readAllContext(c.Context(), f.IO.In, auth.MaxImportSize+1)
+		if err != nil {
+			return err
+		}
+		t, ignored, err := auth.ParseImport(bytes.NewReader(raw), m.Now())
 		if err != nil {
 			return usageErr("--with-token: %v", err)
+		}
+		if len(ignored) > 0 {
+			fmt.Fprintf(f.IO.ErrOut, "note: ignored fields of the token JSON: %s\n", strings.Join(ignored, ", "))
 		}
 		if err := m.AddWithToken(c.Context(), spec, t); err != nil {
 			return err
@@ -151,7 +160,7 @@ func runRemove(c *cobra.Command, f *Factory, o *removeOptions) error {
 		return err
 	}
 	if !o.Yes && f.IO.InTTY && f.IO.ErrTTY {
-		ok, err := confirm(f.IO, fmt.Sprintf("Remove profile %q and delete its token?", o.Name))
+		ok, err := confirm(c.Context(), f.IO, fmt.Sprintf("Remove profile %q and delete its token?", o.Name))
 		if err != nil {
 			return err
 		}
@@ -177,11 +186,27 @@ func runRemove(c *cobra.Command, f *Factory, o *removeOptions) error {
 }
 
 // confirm asks a yes/no question on the terminal; anything but y/yes is no.
-func confirm(ios *IOStreams, question string) (bool, error) {
+func confirm(ctx context.Context, ios *IOStreams, question string) (bool, error) {
 	fmt.Fprintf(ios.ErrOut, "%s [y/N] ", question)
-	line, err := bufio.NewReader(ios.In).ReadString('\n')
-	if err != nil && line == "" {
-		return false, nil
+	type answer struct {
+		line string
+		err  error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		line, err := bufio.NewReader(ios.In).ReadString('\n')
+		ch <- answer{line, err}
+	}()
+	var line string
+	select {
+	case a := <-ch:
+		if a.err != nil && a.line == "" {
+			return false, nil
+		}
+		line = a.line
+	case <-ctx.Done():
+		fmt.Fprintln(ios.ErrOut)
+		return false, ctx.Err()
 	}
 	a := strings.ToLower(strings.TrimSpace(line))
 	return a == "y" || a == "yes", nil

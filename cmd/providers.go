@@ -1,9 +1,9 @@
 package cmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -167,7 +167,7 @@ In CI, $SBCTL_CLIENT_SECRET_<PROVIDER> can be used instead.`,
 			if _, err := m.Provider(args[0]); err != nil {
 				return err
 			}
-			secret, err := readSecret(f.IO, fmt.Sprintf("Client secret for %s: ", args[0]))
+			secret, err := readSecret(c.Context(), f.IO, fmt.Sprintf("Client secret for %s: ", args[0]))
 			if err != nil {
 				return err
 			}
@@ -182,17 +182,39 @@ In CI, $SBCTL_CLIENT_SECRET_<PROVIDER> can be used instead.`,
 }
 
 // readSecret reads one secret: hidden on a terminal, all of stdin otherwise.
-func readSecret(ios *IOStreams, prompt string) (string, error) {
+func readSecret(ctx context.Context, ios *IOStreams, prompt string) (string, error) {
 	if file, ok := ios.In.(interface{ Fd() uintptr }); ok && ios.InTTY {
-		fmt.Fprint(ios.ErrOut, prompt)
-		b, err := term.ReadPassword(int(file.Fd()))
-		fmt.Fprintln(ios.ErrOut)
+		fd := int(file.Fd())
+		// ReadPassword turns echo off; if Ctrl-C ends the wait, echo must
+		// come back before sbctl exits.
+		saved, err := term.GetState(fd)
 		if err != nil {
 			return "", fmt.Errorf("reading the secret: %w", err)
 		}
-		return string(b), nil
+		fmt.Fprint(ios.ErrOut, prompt)
+		type result struct {
+			b   []byte
+			err error
+		}
+		ch := make(chan result, 1)
+		go func() {
+			b, err := term.ReadPassword(fd)
+			ch <- result{b, err}
+		}()
+		select {
+		case r := <-ch:
+			fmt.Fprintln(ios.ErrOut)
+			if r.err != nil {
+				return "", fmt.Errorf("reading the secret: %w", r.err)
+			}
+			return string(r.b), nil
+		case <-ctx.Done():
+			_ = term.Restore(fd, saved)
+			fmt.Fprintln(ios.ErrOut)
+			return "", ctx.Err()
+		}
 	}
-	b, err := io.ReadAll(io.LimitReader(ios.In, 64<<10))
+	b, err := readAllContext(ctx, ios.In, 64<<10)
 	if err != nil {
 		return "", fmt.Errorf("reading the secret from stdin: %w", err)
 	}

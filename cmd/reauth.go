@@ -36,7 +36,7 @@ func addReauthFlags(c *cobra.Command, o *reauthOptions) {
 	c.Flags().BoolVar(&o.NoBrowser, "no-browser", false, "print the sign-in URL instead of opening a browser")
 	c.Flags().BoolVar(&o.Device, "device", false, "use the device flow (RFC 8628): sign in on another device with a code")
 	c.Flags().BoolVar(&o.Manual, "manual", false, "for SSH/headless: open the URL anywhere, then paste the address the browser ended on")
-	c.Flags().Var(durationFlag{&o.Timeout}, "timeout", "give up after this long (default 5m)")
+	c.Flags().Var(durationFlag{&o.Timeout}, "timeout", "give up after this long")
 }
 
 func newReauthCmd(f *Factory) *cobra.Command {

@@ -105,6 +105,11 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 		if f.NoColor {
 			f.IO.DisableColor()
 		}
+		switch f.TokenStore {
+		case "", profiles.StoreKeychain, profiles.StoreFile:
+		default:
+			return usageErr("--token-store %q: use %s (the OS keychain) or %s (a plain 0600 file, explicit opt-in)", f.TokenStore, profiles.StoreKeychain, profiles.StoreFile)
+		}
 		if f.ConfigPath == "" {
 			f.ConfigPath = config.Path()
 		}

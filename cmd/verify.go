@@ -28,7 +28,8 @@ call — and record the answer: a revoked grant or a changed password marks
 the profile needs_reauth with its reason, before a scheduled post fails.
 
 Exits like 'profiles check': 3 if a verified profile needs action now, 4 if
-some only expire within the window, 0 otherwise.`,
+some only expire within the window, 1 if some could not be checked (network,
+keychain), 0 otherwise.`,
 		Example:           "  sbctl profiles verify --all\n  sbctl profiles verify acme-x acme-fb",
 		ValidArgsFunction: completeProfiles(f),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -123,6 +124,10 @@ func runVerify(c *cobra.Command, f *Factory, o *verifyOptions) error {
 		return withCode(ExitNeedsAction, nil)
 	case expiring > 0:
 		return withCode(ExitExpiring, nil)
+	case failed > 0:
+		// Nothing known to be wrong, but not everything could be asked:
+		// a cron job must not take that for "all fine".
+		return withCode(ExitError, nil)
 	}
 	return nil
 }

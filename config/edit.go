@@ -106,7 +106,13 @@ func (c *Config) Bytes() []byte { return c.src }
 // fsync, rename over the old file, fsync the directory. A crash leaves the
 // old file or the new one, never half of each.
 func (c *Config) Save() error {
-	if err := WriteFileAtomic(c.Path, c.src, 0o644); err != nil {
+	// Write through a symlink (dotfile managers link the config), not over
+	// it.
+	path := c.Path
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
+	if err := WriteFileAtomic(path, c.src, 0o644); err != nil {
 		return fmt.Errorf("saving config: %w", err)
 	}
 	c.Exists = true

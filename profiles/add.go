@@ -65,7 +65,7 @@ func (m *Manager) AddWithToken(ctx context.Context, s AddSpec, t *auth.Token) er
 	}
 	rec := RecordFromToken(t, m.now())
 	rec.AccountID, rec.Account = m.lookupAccount(ctx, s.Provider, t)
-	return m.State.Update(ctx, func(state *State) error {
+	return m.updateState(ctx, func(state *State) error {
 		state.Profiles[s.Name] = rec
 		return nil
 	})
@@ -88,7 +88,7 @@ func (m *Manager) lookupAccount(ctx context.Context, providerName string, t *aut
 		}
 		return "", ""
 	}
-	return acct.ID, acct.Name
+	return cleanText(acct.ID), cleanText(acct.Name)
 }
 
 // AddUnconnected adds a profile to the config only (`--no-connect`).
@@ -101,7 +101,7 @@ func (m *Manager) AddUnconnected(ctx context.Context, s AddSpec) error {
 	}
 	// Touch the state so it exists (and never needs a rebuild) and forget
 	// anything left from an earlier profile of the same name.
-	return m.State.Update(ctx, func(state *State) error {
+	return m.updateState(ctx, func(state *State) error {
 		delete(state.Profiles, s.Name)
 		return nil
 	})

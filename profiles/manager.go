@@ -195,6 +195,20 @@ func (m *Manager) loadState(ctx context.Context) (*State, error) {
 	return nil, err
 }
 
+// updateState applies change to the state file. A missing or corrupt
+// state is rebuilt from the token store first (when profiles are
+// configured), so a write never turns the other profiles into
+// not_connected.
+func (m *Manager) updateState(ctx context.Context, change func(*State) error) error {
+	if _, err := m.State.Load(); err != nil && len(m.Config.Profiles) > 0 &&
+		(errors.Is(err, errStateMissing) || errors.Is(err, ErrStateCorrupt)) {
+		if _, err := m.rebuildState(ctx, errors.Is(err, ErrStateCorrupt)); err != nil {
+			return err
+		}
+	}
+	return m.State.Update(ctx, change)
+}
+
 // rebuildState asks the token store which profiles hold a token. It is the
 // only time listing touches the keychain; afterwards the state file exists.
 func (m *Manager) rebuildState(ctx context.Context, corrupt bool) (*State, error) {

@@ -216,3 +216,22 @@ func firstNonEmpty(v ...string) string {
 	}
 	return ""
 }
+
+// cleanText keeps what a provider says about an account (its display
+// name) printable: control and bidi-override characters would let a
+// hostile account name rewrite the user's terminal.
+func cleanText(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r < 0x20, r == 0x7f, r >= 0x80 && r < 0xa0, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+			continue
+		}
+		b.WriteRune(r)
+	}
+	out := strings.TrimSpace(b.String())
+	if len([]rune(out)) > 100 {
+		out = string([]rune(out)[:100]) + "…"
+	}
+	return out
+}

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"time"
+
+	"golang.org/x/oauth2"
 
 	"github.com/sbctl/sbctl/auth"
 	"github.com/sbctl/sbctl/auth/flow"
@@ -93,7 +96,11 @@ func (m *Manager) Reauth(ctx context.Context, name string, o ReauthOptions) (Rea
 		if err != nil {
 			return res, err
 		}
-		ot, err := flow.DeviceFlow(ctx, cfg, flow.DeviceParams{Stderr: o.Stderr, Timeout: o.Timeout})
+		// x/oauth2 polls with this client: never follow a redirect with the
+		// client secret and device code in the body.
+		hc := &http.Client{Timeout: HTTPTimeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		dctx := context.WithValue(ctx, oauth2.HTTPClient, hc)
+		ot, err := flow.DeviceFlow(dctx, cfg, flow.DeviceParams{Stderr: o.Stderr, Timeout: o.Timeout})
 		if err != nil {
 			return res, err
 		}
@@ -144,6 +151,7 @@ func (m *Manager) Reauth(ctx context.Context, name string, o ReauthOptions) (Rea
 	if err != nil && !errors.Is(err, provider.ErrNoAccount) {
 		fmt.Fprintf(m.warn, "warning: connected, but could not read the account name: %v\n", err)
 	}
+	acct.ID, acct.Name = cleanText(acct.ID), cleanText(acct.Name)
 	res.Account = acct
 	// Meta's data-access deadline is known only from debug_token.
 	var dataAccess time.Time
@@ -168,7 +176,7 @@ func (m *Manager) Reauth(ctx context.Context, name string, o ReauthOptions) (Rea
 	}
 	res.CallbackToStored = time.Since(callbackAt)
 	now := m.now()
-	if err := m.State.Update(context.WithoutCancel(ctx), func(s *State) error {
+	if err := m.updateState(context.WithoutCancel(ctx), func(s *State) error {
 		if old := s.Profiles[name]; old != nil && old.AccountID != "" && acct.ID != "" && old.AccountID != acct.ID {
 			res.PreviousAccount = firstNonEmpty(old.Account, old.AccountID)
 		}

@@ -83,7 +83,7 @@ func (m *Manager) Remove(ctx context.Context, name string, opts RemoveOptions) (
 	if err := m.editConfig(ctx, func(c *config.Config) error { return c.RemoveProfile(name) }); err != nil {
 		return res, err
 	}
-	return res, m.State.Update(ctx, func(s *State) error {
+	return res, m.updateState(ctx, func(s *State) error {
 		delete(s.Profiles, name)
 		return nil
 	})

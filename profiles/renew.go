@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/sbctl/sbctl/auth"
@@ -37,7 +38,10 @@ type RenewResult struct {
 	// update turns the profile's current state record into the new one;
 	// nil leaves the state unchanged.
 	update func(cur *Record) *Record
-	err    error
+	// at is when the result was known; a state record written later (a
+	// reauth or another process's refresh that finished meanwhile) wins.
+	at  time.Time
+	err error
 }
 
 // Err is the failure behind OutcomeFailed or OutcomeNeedsReauth.
@@ -59,6 +63,7 @@ func (e *NeedsReauthError) Error() string {
 	if e.Msg != "" {
 		msg += ": " + e.Msg
 	}
+	msg = strings.TrimSuffix(strings.TrimSuffix(msg, ": run sbctl reauth"), "; run sbctl reauth")
 	return msg + fmt.Sprintf("; run `sbctl reauth %s`", e.Name)
 }
 
@@ -93,6 +98,12 @@ func fresh(t *auth.Token, now time.Time, minTTL time.Duration) bool {
 //   - a definite rejection means needs_reauth with its reason; a transient
 //     failure never does.
 func (m *Manager) renewOne(ctx context.Context, p *config.Profile, o renewOptions) RenewResult {
+	r := m.renewLocked(ctx, p, o)
+	r.at = m.now()
+	return r
+}
+
+func (m *Manager) renewLocked(ctx context.Context, p *config.Profile, o renewOptions) RenewResult {
 	res := RenewResult{Name: p.Name}
 	fail := func(err error) RenewResult {
 		res.Outcome, res.err, res.Message = OutcomeFailed, err, err.Error()
@@ -116,7 +127,11 @@ func (m *Manager) renewOne(ctx context.Context, p *config.Profile, o renewOption
 	}
 	unlock, err := m.lockProfile(ctx, p.Name)
 	if err != nil {
-		return fail(err)
+		// Another process is stuck renewing: the token read before the
+		// lock may still serve (the caller decides).
+		res = fail(err)
+		res.token = before
+		return res
 	}
 	defer unlock()
 	tok, err := store.GetToken(ctx, st, p.Name)
@@ -309,13 +324,16 @@ func (m *Manager) saveRecords(ctx context.Context, results []RenewResult) error 
 	if !pending {
 		return nil
 	}
-	return m.State.Update(ctx, func(s *State) error {
+	return m.updateState(ctx, func(s *State) error {
 		for _, r := range results {
 			if r.update == nil {
 				continue
 			}
 			cur := &Record{Connected: true}
 			if old := s.Profiles[r.Name]; old != nil {
+				if !r.at.IsZero() && lastWrite(old).After(r.at) {
+					continue // newer news about this profile arrived meanwhile
+				}
 				c := *old
 				cur = &c
 			}
@@ -323,4 +341,16 @@ func (m *Manager) saveRecords(ctx context.Context, results []RenewResult) error 
 		}
 		return nil
 	})
+}
+
+// lastWrite is the latest time a record was written for a reason that
+// supersedes older results: connected, refreshed or verified.
+func lastWrite(r *Record) time.Time {
+	var t time.Time
+	for _, p := range []*time.Time{r.ConnectedAt, r.LastRefreshedAt, r.LastVerifiedAt} {
+		if p != nil && p.After(t) {
+			t = *p
+		}
+	}
+	return t
 }

@@ -131,12 +131,15 @@ func (f *StateFile) Update(ctx context.Context, change func(*State) error) error
 // lockFile takes a cross-process lock on path, waiting at most LockTimeout.
 // The lock file is permanent: deleting it while another process waits on it
 // would let two processes in at once.
-func lockFile(ctx context.Context, path string) (func(), error) {
+func lockFile(parent context.Context, path string) (func(), error) {
 	lk := flock.New(path)
-	ctx, cancel := context.WithTimeout(ctx, LockTimeout)
+	ctx, cancel := context.WithTimeout(parent, LockTimeout)
 	defer cancel()
 	ok, err := lk.TryLockContext(ctx, 10*time.Millisecond)
 	if err != nil || !ok {
+		if parent.Err() != nil {
+			return nil, parent.Err()
+		}
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("waited %s for the lock %s held by another sbctl; if none is running, try again", LockTimeout, path)
 		}

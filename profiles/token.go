@@ -38,6 +38,9 @@ func (m *Manager) Token(ctx context.Context, name string, minTTL time.Duration) 
 		}
 		return "", &NeedsReauthError{Name: name, Reason: res.Reason, Msg: res.Message}
 	}
+	if ctx.Err() != nil {
+		return "", ctx.Err() // interrupted: the caller exits 130, printing nothing
+	}
 	// Not renewable now, or a temporary failure: a token that still works
 	// is better than none; say how long it lasts.
 	if t := res.token; t != nil && (t.Expiry.IsZero() || m.now().Before(t.Expiry)) {

@@ -52,6 +52,7 @@ func (m *Manager) Verify(ctx context.Context, names []string, all bool, concurre
 	for i, p := range selected {
 		g.Go(func() error {
 			vr, upd := m.verifyOne(gctx, p)
+			upd.at = m.now()
 			mu.Lock()
 			results[i], updates[i] = vr, upd
 			mu.Unlock()

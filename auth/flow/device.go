@@ -122,7 +122,9 @@ func DeviceFlow(ctx context.Context, cfg *oauth2.Config, p DeviceParams) (*oauth
 func deviceError(step string, err error) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
-		ae := newAuthError(re.ErrorCode, re.ErrorDescription)
+		// Only the error code: servers echo request bodies (client secret,
+		// device code) in error_description, so it is never shown.
+		ae := newAuthError(re.ErrorCode, "")
 		if re.Response != nil {
 			ae.HTTPStatus = re.Response.StatusCode
 		}

@@ -44,6 +44,12 @@ func (p *Provider) parseToken(op string, resp *response, secrets []string, unsaf
 		}
 		return nil, p.badAnswer(op, resp, "the answer carries no access_token", unsafe)
 	}
+	if rt, _ := jsonString(m["refresh_token"]); auth.CheckTokenText("", at) != nil || auth.CheckTokenText("", rt) != nil {
+		// A token `sbctl token` would print must be one word: a newline or
+		// an escape code in it would break an Authorization header or the
+		// terminal. An answer with one is not used.
+		return nil, p.badAnswer(op, resp, "the answer's token contains spaces or control characters", unsafe)
+	}
 	now := p.now()
 	t := &auth.Token{AccessToken: at, ObtainedAt: now}
 	t.TokenType, _ = jsonString(m["token_type"])

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -231,7 +232,11 @@ func (k *Keyring) explain(op string, err error) error {
 			Fix: "unlock it (log in to the desktop session, or run `gnome-keyring-daemon --unlock` and type the password) and try again"}
 	case strings.Contains(low, "org.freedesktop.secrets") || strings.Contains(low, "serviceunknown") ||
 		strings.Contains(low, "dbus") || strings.Contains(low, "session bus") || strings.Contains(low, "no such interface"):
-		return &UnavailableError{Store: k.Describe(), Cause: "no Secret Service is running on the D-Bus session bus",
+		cause := "no Secret Service is running on the D-Bus session bus"
+		if runtime.GOOS == "linux" && os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+			cause = "there is no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset, as under cron or SSH), so the Secret Service cannot be reached"
+		}
+		return &UnavailableError{Store: k.Describe(), Cause: cause,
 			Fix: "start one (gnome-keyring-daemon --unlock, or KeePassXC with Secret Service integration), or, on a machine without a keychain, opt in to the plain-file store with `--token-store file` / SBCTL_TOKEN_STORE=file"}
 	}
 	return fmt.Errorf("keychain %s failed: %s", op, firstLine(msg))

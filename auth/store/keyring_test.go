@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -179,6 +180,7 @@ func TestKeyringTimeout(t *testing.T) {
 }
 
 func TestKeyringErrorsAreActionable(t *testing.T) {
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
 	cases := map[string]string{
 		"org.freedesktop.DBus.Error.ServiceUnknown: The name org.freedesktop.secrets was not provided by any .service files": "no Secret Service",
 		"dbus: couldn't determine address of session bus":                                                                    "no Secret Service",
@@ -200,5 +202,16 @@ func TestKeyringErrorsAreActionable(t *testing.T) {
 	_, err := NewKeyring("t").Get(context.Background(), "profile:a")
 	if err == nil || !strings.Contains(err.Error(), "no Secret Service") {
 		t.Errorf("mock error → %v", err)
+	}
+}
+
+func TestKeyringSaysWhenThereIsNoSessionBus(t *testing.T) {
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "")
+	mem := newMem()
+	mem.err = errors.New("dbus: couldn't determine address of session bus")
+	k := &Keyring{Service: "t", Backend: mem, Timeout: time.Second}
+	_, err := k.Get(context.Background(), "profile:a")
+	if err == nil || (runtime.GOOS == "linux" && !strings.Contains(err.Error(), "DBUS_SESSION_BUS_ADDRESS is unset")) {
+		t.Errorf("err = %v", err)
 	}
 }
