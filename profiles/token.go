@@ -38,7 +38,7 @@ func (m *Manager) Token(ctx context.Context, name string, minTTL time.Duration) 
 		}
 		return "", &NeedsReauthError{Name: name, Reason: res.Reason, Msg: res.Message}
 	}
-	if ctx.Err() != nil {
+	if errors.Is(ctx.Err(), context.Canceled) {
 		return "", ctx.Err() // interrupted: the caller exits 130, printing nothing
 	}
 	// Not renewable now, or a temporary failure: a token that still works
