@@ -9,7 +9,6 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/spf13/cobra"
 
-	"github.com/sbctl/sbctl/auth"
 	"github.com/sbctl/sbctl/config"
 	"github.com/sbctl/sbctl/profiles"
 )
@@ -404,25 +403,21 @@ func printProfileDetail(w io.Writer, v profiles.View, now time.Time) {
 }
 
 func whatToDo(v profiles.View) string {
-	switch v.Status {
-	case profiles.StatusNotConnected:
+	switch v.Action() {
+	case profiles.ActionConnect:
 		return fmt.Sprintf("Connect it: sbctl reauth %s", v.Name)
-	case profiles.StatusExpired, profiles.StatusNeedsReauth:
+	case profiles.ActionReauth:
 		msg := fmt.Sprintf("Re-authenticate: sbctl reauth %s", v.Name)
-		switch v.ReasonCode() {
-		case auth.ReasonPasswordChanged:
-			msg += " (sign in with the account's new password)"
-		case auth.ReasonAccessRevoked:
-			msg += " (the app's access was removed in the network's settings; approve it again)"
+		if hint := profiles.SignInHint(v.ReasonCode()); hint != "" {
+			msg += " (" + hint + ")"
 		}
 		return msg
-	case profiles.StatusExpiring:
-		if v.Renewable {
-			return fmt.Sprintf("Renew it before it ends: sbctl refresh %s (or sbctl reauth %s)", v.Name, v.Name)
-		}
+	case profiles.ActionRenew:
+		return fmt.Sprintf("Renew it before it ends: sbctl refresh %s (or sbctl reauth %s)", v.Name, v.Name)
+	case profiles.ActionReauthBeforeEnd:
 		return fmt.Sprintf("Re-authenticate before it ends: sbctl reauth %s", v.Name)
-	case profiles.StatusUnknown:
-		return "The last check failed for a temporary reason; it will be retried on the next refresh."
+	case profiles.ActionRecheck:
+		return fmt.Sprintf("The last check failed for a temporary reason: sbctl profiles verify %s asks again.", v.Name)
 	}
 	return ""
 }

@@ -4,7 +4,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sbctl/sbctl/auth"
 	"github.com/sbctl/sbctl/profiles"
 )
 
@@ -108,24 +107,20 @@ func (d detailPane) lines() []string {
 // helper in profiles would keep the two in step.)
 func whatToDo(v profiles.View) string {
 	name := clean(v.Name) // names are one printable word (config.ValidateName): no quoting needed
-	switch v.Status {
-	case profiles.StatusNotConnected:
+	switch v.Action() {
+	case profiles.ActionConnect:
 		return "Connect it: press r (sbctl reauth " + name + ")."
-	case profiles.StatusExpired, profiles.StatusNeedsReauth:
+	case profiles.ActionReauth:
 		msg := "Re-authenticate: press r (sbctl reauth " + name + ")."
-		switch v.ReasonCode() {
-		case auth.ReasonPasswordChanged:
-			msg += " Sign in with the account's new password."
-		case auth.ReasonAccessRevoked:
-			msg += " The app's access was removed in the network's settings; approve it again."
+		if hint := profiles.SignInHint(v.ReasonCode()); hint != "" {
+			msg += " " + strings.ToUpper(hint[:1]) + hint[1:] + "."
 		}
 		return msg
-	case profiles.StatusExpiring:
-		if v.Renewable {
-			return "Renew it before it ends: press f (sbctl refresh " + name + "), or r to sign in again."
-		}
+	case profiles.ActionRenew:
+		return "Renew it before it ends: press f (sbctl refresh " + name + "), or r to sign in again."
+	case profiles.ActionReauthBeforeEnd:
 		return "Re-authenticate before it ends: press r (sbctl reauth " + name + ")."
-	case profiles.StatusUnknown:
+	case profiles.ActionRecheck:
 		return "The last check failed for a temporary reason: press v to ask the network again."
 	}
 	return ""
