@@ -24,7 +24,15 @@ func (m *Manager) lockProfile(ctx context.Context, name string) (func(), error) 
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating %s: %w", dir, err)
 	}
-	return lockFile(ctx, filepath.Join(dir, name+".lock"))
+	return lockFile(ctx, filepath.Join(dir, fileName(name)+".lock"))
+}
+
+// fileName is a profile's name for its lock and marker files: the name
+// plus a digest of it, so "Acme" and "acme" stay apart on case-insensitive
+// filesystems (macOS, Windows).
+func fileName(profile string) string {
+	sum := sha256.Sum256([]byte(profile))
+	return profile + "." + hex.EncodeToString(sum[:4])
 }
 
 // A renewal marker is written (and synced) before a refresh request is
@@ -40,7 +48,7 @@ type renewalMarker struct {
 }
 
 func (m *Manager) markerPath(name string) string {
-	return filepath.Join(m.opts.StateDir, "renewing", name+".json")
+	return filepath.Join(m.opts.StateDir, "renewing", fileName(name)+".json")
 }
 
 func refreshDigest(t *auth.Token) string {
