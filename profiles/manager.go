@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sbctl/sbctl/auth"
+	"github.com/sbctl/sbctl/auth/provider"
 	"github.com/sbctl/sbctl/auth/store"
 	"github.com/sbctl/sbctl/config"
 )
@@ -54,6 +55,9 @@ type Manager struct {
 	storeOnce sync.Once
 	store     store.Store
 	storeErr  error
+
+	provMu sync.Mutex
+	provs  map[string]*provider.Provider // see providerFor
 }
 
 // Open loads the config. It does not touch the token store: listing needs
@@ -472,5 +476,8 @@ func (m *Manager) editConfig(ctx context.Context, edit func(c *config.Config) er
 		return err
 	}
 	m.Config = cfg
+	m.provMu.Lock()
+	m.provs = nil // built from the old config
+	m.provMu.Unlock()
 	return nil
 }

@@ -54,7 +54,29 @@ func (m *Manager) providerClient(ctx context.Context, name string) (*provider.Pr
 
 // providerFor is providerClient with a profile's own scopes (nil: the
 // provider's).
+//
+// Providers are kept for the Manager's life: a `refresh --all` over many
+// profiles of one provider reads its client secret and (for oidc) fetches
+// its discovery document once, not once per profile.
 func (m *Manager) providerFor(ctx context.Context, name string, scopes []string) (*provider.Provider, error) {
+	key := name + "\x00" + strings.Join(scopes, " ")
+	m.provMu.Lock()
+	defer m.provMu.Unlock()
+	if p, ok := m.provs[key]; ok {
+		return p, nil
+	}
+	p, err := m.newProvider(ctx, name, scopes)
+	if err != nil {
+		return nil, err
+	}
+	if m.provs == nil {
+		m.provs = map[string]*provider.Provider{}
+	}
+	m.provs[key] = p
+	return p, nil
+}
+
+func (m *Manager) newProvider(ctx context.Context, name string, scopes []string) (*provider.Provider, error) {
 	cp, err := m.Provider(name)
 	if err != nil {
 		return nil, err
