@@ -112,14 +112,14 @@ func newStyles() styles {
 }
 
 func (s styles) status(st profiles.Status) lipgloss.Style {
-	switch st {
-	case profiles.StatusOK:
+	switch st.Tone() {
+	case profiles.ToneGood:
 		return s.ok
-	case profiles.StatusExpiring:
+	case profiles.ToneWarn:
 		return s.expiring
-	case profiles.StatusExpired, profiles.StatusNeedsReauth:
+	case profiles.ToneBad:
 		return s.red
-	case profiles.StatusNotConnected:
+	case profiles.ToneMuted:
 		return s.dim
 	}
 	return lipgloss.NewStyle()

@@ -177,11 +177,11 @@ func printProfileTable(ios *IOStreams, views []profiles.View) error {
 		switch {
 		case col == 4:
 			return st.status(s)
-		case s == profiles.StatusExpired || s == profiles.StatusNeedsReauth:
+		case s.Tone() == profiles.ToneBad:
 			if col == 0 || col == 6 {
 				return st.red
 			}
-		case s == profiles.StatusNotConnected:
+		case s.Tone() == profiles.ToneMuted:
 			return st.dim
 		}
 		return lipgloss.NewStyle()

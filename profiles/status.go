@@ -131,3 +131,31 @@ func connectionExpiry(rec *Record) (time.Time, expiryCause) {
 	}
 	return t, cause
 }
+
+// Tone is how a status should read at a glance (SPEC §4: red for expired
+// and needs_reauth, yellow for expiring, green for ok, dim for
+// not_connected); each front end maps it to its own colours.
+type Tone int
+
+const (
+	ToneNeutral Tone = iota
+	ToneGood
+	ToneWarn
+	ToneBad
+	ToneMuted
+)
+
+// Tone of the status.
+func (s Status) Tone() Tone {
+	switch s {
+	case StatusOK:
+		return ToneGood
+	case StatusExpiring:
+		return ToneWarn
+	case StatusExpired, StatusNeedsReauth:
+		return ToneBad
+	case StatusNotConnected:
+		return ToneMuted
+	}
+	return ToneNeutral
+}
