@@ -152,13 +152,8 @@ func (s *Server) approvalPage(w http.ResponseWriter, id string, req authRequest)
 
 // handleApproval takes the approval page's answer.
 func (s *Server) handleApproval(w http.ResponseWriter, r *http.Request) {
-	if !sameOriginPost(r) {
-		errorPage(w, http.StatusForbidden, "This form can only be sent from the sandbox's own page.")
-		return
-	}
-	form, oe := formValues(w, r)
-	if oe != nil {
-		errorPage(w, http.StatusBadRequest, "The form could not be read.")
+	form, ok := decisionForm(w, r)
+	if !ok {
 		return
 	}
 	id := form.Get("request")

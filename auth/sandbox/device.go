@@ -196,13 +196,8 @@ func (s *Server) lookupUserCodeLocked(code string) (*deviceAuth, string) {
 
 // handleDeviceDecision takes the device approval page's answer.
 func (s *Server) handleDeviceDecision(w http.ResponseWriter, r *http.Request) {
-	if !sameOriginPost(r) {
-		errorPage(w, http.StatusForbidden, "This form can only be sent from the sandbox's own page.")
-		return
-	}
-	form, oe := formValues(w, r)
-	if oe != nil {
-		errorPage(w, http.StatusBadRequest, "The form could not be read.")
+	form, ok := decisionForm(w, r)
+	if !ok {
 		return
 	}
 	decision := form.Get("decision")

@@ -28,15 +28,8 @@ type introspection struct {
 // answered.
 func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 	form, oe := formValues(w, r)
-	if oe == nil {
-		_, oe = clientFrom(r, form, false)
-	}
-	token := form.Get("token")
-	if oe == nil && token == "" {
-		oe = errInvalidRequest("token is missing")
-	}
-	if oe != nil {
-		writeOAuthError(w, oe)
+	_, token, ok := tokenRequest(w, r, form, oe)
+	if !ok {
 		return
 	}
 	s.mu.Lock()

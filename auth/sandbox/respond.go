@@ -161,3 +161,37 @@ func sameOriginPost(r *http.Request) bool {
 	}
 	return true
 }
+
+// tokenRequest reads an RFC 7009 / RFC 7662 request: the form, the
+// (optional) client and the token. On a bad request it has answered with
+// the OAuth error and reports false.
+func tokenRequest(w http.ResponseWriter, r *http.Request, form url.Values, oe *oauthError) (client, string, bool) {
+	var c client
+	if oe == nil {
+		c, oe = clientFrom(r, form, false)
+	}
+	token := form.Get("token")
+	if oe == nil && token == "" {
+		oe = errInvalidRequest("token is missing")
+	}
+	if oe != nil {
+		writeOAuthError(w, oe)
+		return client{}, "", false
+	}
+	return c, token, true
+}
+
+// decisionForm reads the answer of one of the sandbox's own approval
+// pages. On a forged or unreadable post it has answered and reports false.
+func decisionForm(w http.ResponseWriter, r *http.Request) (url.Values, bool) {
+	if !sameOriginPost(r) {
+		errorPage(w, http.StatusForbidden, "This form can only be sent from the sandbox's own page.")
+		return nil, false
+	}
+	form, oe := formValues(w, r)
+	if oe != nil {
+		errorPage(w, http.StatusBadRequest, "The form could not be read.")
+		return nil, false
+	}
+	return form, true
+}

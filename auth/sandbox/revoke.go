@@ -18,16 +18,8 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 		s.stats.Revocations++
 		s.mu.Unlock()
 	}
-	var c client
-	if oe == nil {
-		c, oe = clientFrom(r, form, false)
-	}
-	token := form.Get("token")
-	if oe == nil && token == "" {
-		oe = errInvalidRequest("token is missing")
-	}
-	if oe != nil {
-		writeOAuthError(w, oe)
+	c, token, ok := tokenRequest(w, r, form, oe)
+	if !ok {
 		return
 	}
 	// token_type_hint only speeds up a real server's search; both lookups
