@@ -216,11 +216,11 @@ func (m *Manager) updateState(ctx context.Context, change func(*State) error) er
 // rebuildState asks the token store which profiles hold a token. It is the
 // only time listing touches the keychain; afterwards the state file exists.
 func (m *Manager) rebuildState(ctx context.Context, corrupt bool) (*State, error) {
-	why := "missing"
+	// A missing state file is the normal first run with a hand-written
+	// config: rebuild quietly. A corrupt one is news.
 	if corrupt {
-		why = "corrupt"
+		fmt.Fprintf(m.warn, "the state file %s is corrupt (kept as %s.corrupt); rebuilding it from the token store…\n", m.State.Path, m.State.Path)
 	}
-	fmt.Fprintf(m.warn, "the state file %s is %s; rebuilding it from the token store…\n", m.State.Path, why)
 	st := &State{Version: stateVersion, Profiles: map[string]*Record{}}
 	s, err := m.Store()
 	if err != nil {
