@@ -75,8 +75,9 @@ func (m *Manager) readMarker(name string) *renewalMarker {
 	return &mk
 }
 
+// clearMarker needs no directory fsync: a removal lost to a power cut
+// leaves a marker naming a refresh token the store no longer holds, which
+// the next run recognises as stale.
 func (m *Manager) clearMarker(name string) {
-	if err := os.Remove(m.markerPath(name)); err == nil {
-		config.SyncDir(filepath.Dir(m.markerPath(name)))
-	}
+	_ = os.Remove(m.markerPath(name))
 }
