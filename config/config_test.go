@@ -71,7 +71,7 @@ func TestParseErrorsNameFileAndLine(t *testing.T) {
 		{"unknown type", "providers:\n  acme:\n    type: oidcc\n    issuer: https://a.example\n", `config.yaml:3: provider "acme": unknown type "oidcc" (did you mean "oidc"?)`},
 		{"oidc without issuer", "providers:\n  acme:\n    type: oidc\n", `config.yaml:2: provider "acme": type oidc needs`},
 		{"secret in config", "providers:\n  x:\n    client_secret: s3cr3t\n", "config.yaml:3: provider \"x\": client secrets do not belong"},
-		{"bad port", "providers:\n  x:\n    redirect_port: 70000\n", "config.yaml:3: provider \"x\": redirect_port \"70000\""},
+		{"bad port", "providers:\n  x:\n    redirect_port: 70000\n", "config.yaml:3: provider \"x\": redirect_port: 70000 is not a port number"},
 		{"bad redirect", "providers:\n  x:\n    redirect: loopbak\n", `(did you mean "loopback"?)`},
 		{"bad url", "providers:\n  a:\n    type: oauth2\n    auth_url: ftp://x\n    token_url: https://t.example\n", `config.yaml:4: provider "a": auth_url: "ftp://x" is not an http(s) URL`},
 		{"no provider", "profiles:\n  a:\n    groups: []\n", `config.yaml:2: profile "a" has no provider`},

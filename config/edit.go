@@ -1,7 +1,7 @@
 package config
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -32,14 +33,23 @@ type NewProfile struct {
 	Scopes   []string
 }
 
-// AddProfile appends a profile entry under `profiles:`.
+// AddProfile appends a profile entry under `profiles:`. Names are written
+// in NFC (NormalizeName).
 func (c *Config) AddProfile(p NewProfile) error {
-	if _, ok := c.profileIdx[p.Name]; ok {
-		return fmt.Errorf("profile %q already exists (%s:%d)", p.Name, c.Path, c.profileIdx[p.Name].Line)
+	p.Name, p.Provider = NormalizeName(p.Name), NormalizeName(p.Provider)
+	if err := ValidateName("profile", p.Name); err != nil {
+		return err
+	}
+	if old, ok := c.profileIdx[p.Name]; ok {
+		return fmt.Errorf("profile %q already exists (%s:%d)", p.Name, c.Path, old.Line)
 	}
 	fields := [][2]string{{"provider", scalar(p.Provider)}}
 	if len(p.Groups) > 0 {
-		fields = append(fields, [2]string{"groups", flowList(p.Groups)})
+		groups := make([]string, len(p.Groups))
+		for i, g := range p.Groups {
+			groups[i] = NormalizeName(g)
+		}
+		fields = append(fields, [2]string{"groups", flowList(groups)})
 	}
 	if len(p.Scopes) > 0 {
 		fields = append(fields, [2]string{"scopes", flowList(p.Scopes)})
@@ -52,8 +62,12 @@ func (c *Config) RemoveProfile(name string) error { return c.removeEntry("profil
 
 // AddGroup appends a group entry under `groups:`.
 func (c *Config) AddGroup(name, description string) error {
-	if _, ok := c.groupIdx[name]; ok {
-		return fmt.Errorf("group %q already exists (%s:%d)", name, c.Path, c.groupIdx[name].Line)
+	name = NormalizeName(name)
+	if err := ValidateName("group", name); err != nil {
+		return err
+	}
+	if old, ok := c.groupIdx[name]; ok {
+		return fmt.Errorf("group %q already exists (%s:%d)", name, c.Path, old.Line)
 	}
 	var fields [][2]string
 	if description != "" {
@@ -65,6 +79,7 @@ func (c *Config) AddGroup(name, description string) error {
 // RemoveGroup deletes a group and takes it out of every profile's list, in
 // one write.
 func (c *Config) RemoveGroup(name string) error {
+	name = NormalizeName(name)
 	var edits []lineEdit
 	for _, p := range c.Members(name) {
 		e, err := c.groupsEdit(p.Name, slices.DeleteFunc(slices.Clone(p.Groups), func(g string) bool { return g == name }))
@@ -83,20 +98,15 @@ func (c *Config) RemoveGroup(name string) error {
 // SetProfileGroups rewrites a profile's `groups:` list (removing the key
 // when the list is empty).
 func (c *Config) SetProfileGroups(profile string, groups []string) error {
-	e, err := c.groupsEdit(profile, groups)
+	norm := make([]string, len(groups))
+	for i, g := range groups {
+		norm[i] = NormalizeName(g)
+	}
+	e, err := c.groupsEdit(profile, norm)
 	if err != nil {
 		return err
 	}
 	return c.apply(e)
-}
-
-// SetProvider adds a provider entry; used by tests and the demo.
-func (c *Config) AddProvider(name string, fields [][2]string) error {
-	quoted := make([][2]string, len(fields))
-	for i, f := range fields {
-		quoted[i] = [2]string{f[0], scalar(f[1])}
-	}
-	return c.addEntry("providers", name, quoted)
 }
 
 // Bytes is the current text of the file.
@@ -196,15 +206,17 @@ func (c *Config) section(name string) (key, val *yaml.Node) {
 	return nil, nil
 }
 
-func (c *Config) lines() []string {
-	if len(c.src) == 0 {
-		return nil
-	}
-	s := strings.TrimSuffix(string(c.src), "\n")
-	return strings.Split(s, "\n")
+func (c *Config) lines() []string { return splitLines(c.src).lines }
+
+// sameName compares a key as written in the file with a name, both in NFC.
+func sameName(key *yaml.Node, name string) bool {
+	return NormalizeName(key.Value) == NormalizeName(name)
 }
 
 func (c *Config) addEntry(section, name string, fields [][2]string) error {
+	if c.root != nil && c.root.Style&yaml.FlowStyle != 0 {
+		return fmt.Errorf("%s:%d: the file is written in flow style ({…}); sbctl edits only block mappings — rewrite it as one key per line", c.Path, c.root.Line)
+	}
 	key, val := c.section(section)
 	lines := c.lines()
 	entry := func(indent, step string) []string {
@@ -217,26 +229,54 @@ func (c *Config) addEntry(section, name string, fields [][2]string) error {
 		}
 		return out
 	}
+	var e lineEdit
 	switch {
 	case key == nil:
-		return c.apply(lineEdit{from: len(lines), to: len(lines), repl: append([]string{section + ":"}, entry("  ", "  ")...)})
+		// A new section goes at the end: the top of the file is often a
+		// header comment, and the parser does not mind the order.
+		e = lineEdit{from: len(lines), to: len(lines), repl: append([]string{section + ":"}, entry("  ", "  ")...)}
 	case isNull(val) || (val.Kind == yaml.MappingNode && len(val.Content) == 0):
 		// `profiles:` or `profiles: {}`: the entry goes right under the key.
 		kl := key.Line - 1
-		return c.apply(lineEdit{from: kl, to: kl + 1, repl: append([]string{section + ":" + trailingComment(lines[kl])}, entry("  ", "  ")...)})
+		e = lineEdit{from: kl, to: max(kl+1, lastLine(val, lines)), repl: append([]string{section + ":" + trailingComment(lines[kl])}, entry("  ", "  ")...)}
 	case val.Kind != yaml.MappingNode || val.Style&yaml.FlowStyle != 0:
 		return fmt.Errorf("%s:%d: `%s:` is written in flow style ({…}); sbctl edits only block mappings — rewrite it as one entry per line", c.Path, key.Line, section)
-	}
-	firstKey := val.Content[0]
-	indent := strings.Repeat(" ", firstKey.Column-1)
-	step := "  "
-	if fv := resolve(val.Content[1]); fv.Kind == yaml.MappingNode && len(fv.Content) > 0 && fv.Style&yaml.FlowStyle == 0 {
-		if d := fv.Content[0].Column - firstKey.Column; d > 0 {
-			step = strings.Repeat(" ", d)
+	default:
+		firstKey := val.Content[0]
+		indent := strings.Repeat(" ", firstKey.Column-1)
+		step := "  "
+		if fv := resolve(val.Content[1]); fv.Kind == yaml.MappingNode && len(fv.Content) > 0 && fv.Style&yaml.FlowStyle == 0 {
+			if d := fv.Content[0].Column - firstKey.Column; d > 0 {
+				step = strings.Repeat(" ", d)
+			}
 		}
+		at := lastLine(val, lines) // 1-based last line of the section's content
+		e = lineEdit{from: at, to: at, repl: entry(indent, step)}
 	}
-	at := lastLine(val, lines) // 1-based last line of the section's content
-	return c.apply(lineEdit{from: at, to: at, repl: entry(indent, step)})
+	nc, err := c.edited(e)
+	if err != nil {
+		return err
+	}
+	// The parser may accept text in which the new entry is not where it
+	// was meant to be (an unusual layout); never report such an edit done.
+	if !hasEntry(nc, section, name) {
+		return fmt.Errorf("%s: could not add %s %q: the file's layout around `%s:` is unusual; add the entry by hand", c.Path, strings.TrimSuffix(section, "s"), name, section)
+	}
+	*c = *nc
+	return nil
+}
+
+func hasEntry(c *Config, section, name string) bool {
+	switch section {
+	case "profiles":
+		_, ok := c.Profile(name)
+		return ok
+	case "groups":
+		_, ok := c.Group(name)
+		return ok
+	}
+	_, ok := c.Provider(name)
+	return ok
 }
 
 func (c *Config) removeEntry(section, name string) error {
@@ -255,7 +295,7 @@ func (c *Config) removeEdit(section, name string) (lineEdit, error) {
 	lines := c.lines()
 	for i := 0; i+1 < len(val.Content); i += 2 {
 		k := val.Content[i]
-		if k.Value != name {
+		if !sameName(k, name) {
 			continue
 		}
 		if val.Style&yaml.FlowStyle != 0 {
@@ -283,7 +323,7 @@ func (c *Config) groupsEdit(profile string, groups []string) (lineEdit, error) {
 	lines := c.lines()
 	for i := 0; i+1 < len(val.Content); i += 2 {
 		k, pv := val.Content[i], resolve(val.Content[i+1])
-		if k.Value != profile {
+		if !sameName(k, profile) {
 			continue
 		}
 		if pv.Kind != yaml.MappingNode || pv.Style&yaml.FlowStyle != 0 || len(pv.Content) == 0 {
@@ -320,33 +360,91 @@ func (c *Config) groupsEdit(profile string, groups []string) (lineEdit, error) {
 	return lineEdit{}, fmt.Errorf("no profile %q in %s", profile, c.Path)
 }
 
-// apply performs the edits (bottom-up, so line numbers stay valid), then
-// re-parses the result: an edit that would leave an invalid file is refused
-// and the config is unchanged.
+// apply performs the edits and keeps the result (see edited).
 func (c *Config) apply(edits ...lineEdit) error {
-	lines := c.lines()
+	nc, err := c.edited(edits...)
+	if err != nil {
+		return err
+	}
+	*c = *nc
+	return nil
+}
+
+// edited performs the edits (bottom-up, so line numbers stay valid) on a
+// copy and re-parses it: an edit that would leave an invalid file is
+// refused and the config is unchanged. New lines take the file's line
+// ending; the file keeps its final-newline state.
+func (c *Config) edited(edits ...lineEdit) (*Config, error) {
+	t := splitLines(c.src)
+	final, eol := t.endsWithBreak(), t.eol()
+	// origin[i] is the 1-based line of the current file that line i of the
+	// result was, 0 for a new or rewritten line.
+	origin := make([]int, len(t.lines))
+	for i := range origin {
+		origin[i] = i + 1
+	}
 	sort.SliceStable(edits, func(i, j int) bool { return edits[i].from > edits[j].from })
 	for _, e := range edits {
 		if e.from == e.to && len(e.repl) == 0 {
 			continue
 		}
-		lines = slices.Replace(lines, e.from, e.to, e.repl...)
+		t.lines = slices.Replace(t.lines, e.from, e.to, e.repl...)
+		t.breaks = slices.Replace(t.breaks, e.from, e.to, slices.Repeat([]string{eol}, len(e.repl))...)
+		origin = slices.Replace(origin, e.from, e.to, make([]int, len(e.repl))...)
 	}
-	src := []byte(strings.Join(lines, "\n") + "\n")
-	nc, err := Parse(c.Path, src, c.opts)
+	for i := range t.breaks {
+		switch {
+		case i == len(t.breaks)-1 && !final:
+			t.breaks[i] = ""
+		case t.breaks[i] == "":
+			t.breaks[i] = eol // the old last line, now followed by more
+		}
+	}
+	nc, err := Parse(c.Path, t.bytes(), c.opts)
 	if err != nil {
-		return fmt.Errorf("the edited config would not be valid, so nothing was written: %w", err)
+		return nil, refusedEdit(c.Path, err, origin)
 	}
 	nc.Exists = c.Exists
-	*c = *nc
-	return nil
+	return nc, nil
+}
+
+// refusedEdit explains why an edit was refused in terms of the file the
+// user has: a problem on an untouched line gets that line's number in the
+// current file; a problem in the new lines gets none (they were never
+// written).
+func refusedEdit(path string, err error, origin []int) error {
+	var es Errors
+	var one *Error
+	switch {
+	case errors.As(err, &es):
+	case errors.As(err, &one):
+		es = Errors{one}
+	default:
+		return fmt.Errorf("%s was not changed: %w", path, err)
+	}
+	mapped := make(Errors, len(es))
+	for i, e := range es {
+		m := *e
+		switch {
+		case m.Line > 0 && m.Line <= len(origin) && origin[m.Line-1] > 0:
+			m.Line = origin[m.Line-1]
+		case m.Line > 0:
+			m.File, m.Line = "", 0
+		}
+		mapped[i] = &m
+	}
+	return fmt.Errorf("%s was not changed: %w", path, mapped)
 }
 
 // lastLine is the 1-based last line that belongs to node n: the deepest,
 // latest descendant, extended over block scalars (| and >) that span lines.
+// An alias (*x) is one token on its own line: the anchor's content is
+// elsewhere, so it is not followed.
 func lastLine(n *yaml.Node, lines []string) int {
-	n = resolve(n)
 	last := n.Line
+	if n.Kind == yaml.AliasNode {
+		return last
+	}
 	if n.Kind == yaml.ScalarNode && n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
 		// A block scalar runs until the first non-blank line indented at
 		// or left of the key's column.
@@ -388,7 +486,7 @@ func trailingComment(line string) string {
 var plainScalar = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\p{L}\p{N}_][\p{L}\p{N}\p{Mn}_.@/:+-]*$`) })
 
 // scalar writes a value as a YAML scalar: plain when that reads back as the
-// same string, JSON-quoted (valid YAML) otherwise.
+// same string, double-quoted otherwise.
 func scalar(s string) string {
 	if plainScalar().MatchString(s) && !strings.HasSuffix(s, ":") {
 		var n yaml.Node
@@ -396,8 +494,38 @@ func scalar(s string) string {
 			return s
 		}
 	}
-	b, _ := json.Marshal(s)
-	return string(b)
+	return quote(s)
+}
+
+// quote writes s as a YAML double-quoted scalar. Characters the YAML
+// reader refuses (controls) and those it counts as line breaks (NEL, LS,
+// PS) are escaped, so a value never breaks the file or its line numbers.
+func quote(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == utf8.RuneError:
+			b.WriteString(`\uFFFD`) // invalid UTF-8 in s: write the replacement character, never the raw byte
+		case r == 0x85 || r == 0x2028 || r == 0x2029 || !yamlPrintable(r) || r == '\r':
+			if r > 0xFFFF {
+				fmt.Fprintf(&b, `\U%08X`, r)
+			} else {
+				fmt.Fprintf(&b, `\u%04X`, r)
+			}
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
 }
 
 func flowList(items []string) string {
@@ -405,8 +533,7 @@ func flowList(items []string) string {
 	for i, s := range items {
 		q[i] = scalar(s)
 		if strings.ContainsAny(q[i], ",[]{}") && !strings.HasPrefix(q[i], `"`) {
-			b, _ := json.Marshal(s)
-			q[i] = string(b)
+			q[i] = quote(s)
 		}
 	}
 	return "[" + strings.Join(q, ", ") + "]"

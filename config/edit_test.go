@@ -211,7 +211,7 @@ func TestSaveWritesFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.AddProvider("x", [][2]string{{"client_id", "abc"}}); err != nil {
+	if err := c.AddProvider(NewProvider{Name: "x", ClientID: "abc"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Save(); err != nil {

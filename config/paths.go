@@ -15,10 +15,18 @@ const (
 // Path is the configuration file: $SBCTL_CONFIG, else
 // $XDG_CONFIG_HOME/sbctl/config.yaml (XDG_CONFIG_HOME defaults to ~/.config).
 func Path() string {
+	p, _ := PathFromEnv()
+	return p
+}
+
+// PathFromEnv is Path, and whether it came from $SBCTL_CONFIG. A path the
+// user named (this, or --config) must exist — load it with
+// Options.MustExist — while the default path may be absent on a first run.
+func PathFromEnv() (string, bool) {
 	if p := os.Getenv(EnvConfig); p != "" {
-		return p
+		return p, true
 	}
-	return filepath.Join(xdgDir("XDG_CONFIG_HOME", ".config"), "sbctl", "config.yaml")
+	return filepath.Join(xdgDir("XDG_CONFIG_HOME", ".config"), "sbctl", "config.yaml"), false
 }
 
 // StateDir holds machine-written metadata and lock files:
