@@ -18,7 +18,8 @@ type Account struct {
 }
 
 // Account reads who the token belongs to: from the ID token's claims when
-// there is one (no network call), else from the network's userinfo or "me"
+// there is one (and from userinfo for the name when the ID token carries
+// only sub), else from the network's userinfo or "me"
 // call: OIDC userinfo, Facebook /me, Instagram /me, X /2/users/me, TikTok
 // /v2/user/info/, Pinterest /v5/user_account, YouTube's own channel.
 //
@@ -32,6 +33,9 @@ func (p *Provider) Account(ctx context.Context, t *auth.Token) (Account, error) 
 	// YouTube's account is the channel, which the ID token does not name.
 	if t.IDToken != "" && p.preset.Name != "youtube" {
 		if a, ok := accountFromIDToken(t.IDToken); ok {
+			if a.Name == "" {
+				a.Name = p.nameFromUserinfo(ctx, t, a.ID)
+			}
 			return a, nil
 		}
 	}
@@ -55,6 +59,30 @@ func (p *Provider) Account(ctx context.Context, t *auth.Token) (Account, error) 
 		return Account{}, p.badAnswer(opAccount, resp, what, false)
 	}
 	return a, nil
+}
+
+// nameFromUserinfo asks userinfo for the name of the ID token's subject:
+// servers may keep the profile claims out of the ID token when an access
+// token is issued (OIDC Core §5.4; zitadel/oidc, Okta and oauth2-mock-server
+// do). The name only labels the profile, so any failure gives "" and the
+// ID token's account stands. An answer about another subject is not used
+// (OIDC Core §5.3.2).
+func (p *Provider) nameFromUserinfo(ctx context.Context, t *auth.Token, sub string) string {
+	if t.AccessToken == "" {
+		return ""
+	}
+	r, err := p.resolve(ctx)
+	if err != nil || r.ep.UserinfoURL == "" {
+		return ""
+	}
+	resp, err := p.apiGet(ctx, r.ep.UserinfoURL, opAccount, t)
+	if err != nil {
+		return ""
+	}
+	if a, ok := accountFromJSON(resp.body); ok && a.ID == sub {
+		return a.Name
+	}
+	return ""
 }
 
 func accountFromIDToken(idToken string) (Account, bool) {

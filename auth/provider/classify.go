@@ -46,6 +46,9 @@ func (p *Provider) failure(op string, rl role, resp *response, secrets []string)
 		// A refused code says nothing about an existing grant.
 		e.Reason = auth.ReasonInvalid
 	}
+	if e.clientErr {
+		p.explainClientError(e, resp, secrets)
+	}
 	return e
 }
 
@@ -378,7 +381,7 @@ func definite(e *Error, r auth.Reason) *Error {
 }
 
 func configClient(e *Error) *Error {
-	e.Kind = KindConfig
+	e.Kind, e.clientErr = KindConfig, true
 	e.detail = "the network refused the app's credentials"
 	e.advice = "check client_id, the client secret (`sbctl providers set-secret`) and the registered redirect URI"
 	return e

@@ -55,6 +55,25 @@ var (
 	// ErrMissingSecret is wrapped by the KindConfig error of an operation
 	// that needs the client secret when none is configured.
 	ErrMissingSecret = errors.New("no client secret is configured")
+	// ErrCheckByRenewal is wrapped by Verify's error when the network's
+	// answers cannot tell a live grant from a dead one and only a renewal
+	// with the refresh token can:
+	//
+	//   - the access token has lapsed (or is missing) and the server gives
+	//     this client no other way to ask about the grant: a public client
+	//     where introspection needs client authentication, or no
+	//     introspection endpoint at all;
+	//   - introspection calls the refresh token inactive but a self-contained
+	//     (JWT) access token active. A server that revoked the grant answers
+	//     so (Dex: the JWT stays valid until it expires), and so does one
+	//     that introspects access tokens only (zitadel/oidc; RFC 7662 allows
+	//     it).
+	//
+	// The error is KindOther: nothing is known to be wrong yet. The caller
+	// should renew (under the profile lock, storing a rotated refresh token
+	// first) and take the renewal's outcome as the verdict: a definite
+	// rejection means the grant is dead, a new token proves it alive.
+	ErrCheckByRenewal = errors.New("only a renewal with the refresh token can tell whether the grant is alive")
 )
 
 // Error is a failure talking to a provider. Its message says what happened
@@ -83,6 +102,10 @@ type Error struct {
 	detail string // our own sentence about what happened
 	advice string // our own sentence about what to do
 	cause  error  // only sentinels and context errors, never network text
+	// clientErr: the network refused the client itself (its id, secret or
+	// authentication method), so the advice depends on what kind of client
+	// it is; see Provider.explainClientError.
+	clientErr bool
 }
 
 // The operations, as they appear in Error.Op.

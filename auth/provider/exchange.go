@@ -63,8 +63,7 @@ func (p *Provider) exchangeCode(ctx context.Context, r *resolved, code, verifier
 	}
 	req := request{op: opExchange, role: roleToken, method: http.MethodPost, url: r.ep.TokenURL, form: form,
 		secrets: p.secrets(code, verifier), unsafe: true}
-	p.clientAuth(&req, r.style)
-	t, err := p.tokenCall(ctx, req)
+	t, err := p.authedTokenCall(ctx, r, req)
 	if err != nil {
 		return nil, err
 	}
@@ -135,9 +134,21 @@ func keepMeta(t, old *auth.Token, keepExpiry bool) *auth.Token {
 	return t
 }
 
-// tokenCall sends a token-endpoint request and reads the token answer.
+// tokenCall sends a token-endpoint request as built and reads the token
+// answer.
 func (p *Provider) tokenCall(ctx context.Context, req request) (*auth.Token, error) {
 	resp, err := p.send(ctx, req)
+	return p.tokenAnswer(req, resp, err)
+}
+
+// authedTokenCall is tokenCall for a POST that identifies the client as
+// sendAuthed decides.
+func (p *Provider) authedTokenCall(ctx context.Context, r *resolved, req request) (*auth.Token, error) {
+	resp, err := p.sendAuthed(ctx, r, req)
+	return p.tokenAnswer(req, resp, err)
+}
+
+func (p *Provider) tokenAnswer(req request, resp *response, err error) (*auth.Token, error) {
 	if err != nil {
 		return nil, err
 	}

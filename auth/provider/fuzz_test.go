@@ -53,8 +53,8 @@ func FuzzClassify(f *testing.F) {
 			t.Fatalf("RetryAfter %v", e.RetryAfter)
 		}
 		msg := e.Error()
-		if len(msg) > 1200 {
-			t.Fatalf("message of %d bytes", len(msg))
+		if n := utf8.RuneCountInString(msg); n > 1200 {
+			t.Fatalf("message of %d characters", n)
 		}
 		for _, r := range e.Description {
 			if r < 0x20 || r == 0x7f {

@@ -42,6 +42,11 @@ func TestNoSecretInErrors(t *testing.T) {
 		"200 with error": func(w http.ResponseWriter, r *http.Request, s seen) {
 			writeJSON(w, 200, `{"error":"invalid_request","error_description":"`+marker+`-cs","log_id":"`+marker+`"}`)
 		},
+		// Refused as a client both ways (the oauth2 kind tries Basic, then
+		// the form), each answer echoing what was sent.
+		"invalid_client echoing": func(w http.ResponseWriter, r *http.Request, s seen) {
+			writeJSON(w, 401, `{"error":"invalid_client","error_description":"secret `+s.BasicPass+s.Form.Get("client_secret")+` does not match for code `+marker+`-code"}`)
+		},
 		"dropped": dropAfterRead,
 		"redirect with token": func(w http.ResponseWriter, r *http.Request, s seen) {
 			http.Redirect(w, r, "http://127.0.0.1:1/?access_token="+marker+"-at", http.StatusFound)

@@ -18,10 +18,11 @@ func (p *Provider) OAuth2Config(ctx context.Context, redirectURI string) (*oauth
 	if err != nil {
 		return nil, err
 	}
-	// An explicit style: x/oauth2's auto-detection would send each request
-	// twice on failure, and a rotating refresh must never be sent twice.
+	// An explicit style: x/oauth2's auto-detection would send each device
+	// poll twice while the server says authorization_pending. Its best guess
+	// is what this Provider has seen work, else the first style to try.
 	style := oauth2.AuthStyleInParams
-	if r.style == AuthBasic && p.set.ClientSecret != "" {
+	if s, _ := p.authStyle(r); s == AuthBasic && p.set.ClientSecret != "" {
 		style = oauth2.AuthStyleInHeader
 	}
 	return &oauth2.Config{

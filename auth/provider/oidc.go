@@ -63,6 +63,7 @@ type discoveryDoc struct {
 	IntrospectionEndpoint       string   `json:"introspection_endpoint"`
 	DeviceAuthorizationEndpoint string   `json:"device_authorization_endpoint"`
 	TokenEndpointAuthMethods    []string `json:"token_endpoint_auth_methods_supported"`
+	IntrospectionAuthMethods    []string `json:"introspection_endpoint_auth_methods_supported"`
 	IssParameterSupported       bool     `json:"authorization_response_iss_parameter_supported"`
 }
 
@@ -124,15 +125,21 @@ func (p *Provider) discover(ctx context.Context) (*resolved, error) {
 			return nil, p.configError(opDiscovery, resp.host, "the discovered "+f.field+" "+err.Error(), "override it in the config")
 		}
 	}
-	// Prefer client_secret_post when the server lists it: servers that
-	// advertise both sometimes honour only the form (mockoidc does), and a
-	// code must never be sent twice to find out. `client_auth: basic` in
-	// the config overrides this.
-	style := pr.AuthStyle
-	if p.set.AuthStyle == "" && slices.Contains(doc.TokenEndpointAuthMethods, "client_secret_post") {
-		style = AuthBody
+	return &resolved{ep: ep, style: p.firstStyle(doc.TokenEndpointAuthMethods),
+		introspectNeedsAuth: len(doc.IntrospectionAuthMethods) > 0 && !slices.Contains(doc.IntrospectionAuthMethods, "none")}, nil
+}
+
+// firstStyle is the client authentication to try first. HTTP Basic is the
+// one method RFC 6749 §2.3.1 requires every server to support, and RFC
+// 7591's default registration; a list that offers the form but not Basic
+// is taken at its word. Servers that list both but honour only one (Hydra
+// per client, mockoidc only the form) are found out by sendAuthed's one
+// fallback, never by sending a code twice without a refusal.
+func (p *Provider) firstStyle(methods []string) AuthStyle {
+	if p.autoStyle && slices.Contains(methods, "client_secret_post") && !slices.Contains(methods, "client_secret_basic") {
+		return AuthBody
 	}
-	return &resolved{ep: ep, style: style}, nil
+	return p.preset.AuthStyle
 }
 
 func firstNonEmpty(v ...string) string {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -42,8 +43,13 @@ type Settings struct {
 	// GraphVersion is the Meta Graph API version for facebook and instagram
 	// ("v23.0"); Meta retires versions about two years after release.
 	GraphVersion string
-	// AuthStyle overrides how a confidential client authenticates; "" = the
-	// preset's (for oidc, what discovery advertises).
+	// AuthStyle is the config's client_auth: how a confidential client
+	// authenticates. It takes "basic" or "client_secret_basic", and "body",
+	// "post" or "client_secret_post" (see ParseAuthStyle). "" = the
+	// preset's; for the generic oidc and oauth2 kinds that is HTTP Basic
+	// (the form when discovery lists only client_secret_post), falling back
+	// to the other once when the server refuses the client, and keeping
+	// what worked. An explicit value is used alone.
 	AuthStyle AuthStyle
 }
 
@@ -59,12 +65,21 @@ type Provider struct {
 
 	mu       sync.Mutex
 	resolved *resolved // endpoints and auth style; for oidc, after discovery
+
+	// autoStyle: no client_auth was configured for a generic kind, so the
+	// style is a guess that a refusal may correct; learned is what a server
+	// accepted.
+	autoStyle bool
+	learned   atomic.Pointer[AuthStyle]
 }
 
 // resolved is what a request needs to know about the server.
 type resolved struct {
 	ep    Endpoints
-	style AuthStyle
+	style AuthStyle // the first style to try
+	// introspectNeedsAuth: discovery lists introspection auth methods and
+	// "none" is not among them, so a public client cannot introspect.
+	introspectNeedsAuth bool
 }
 
 // DefaultTimeout bounds each request when New is given no http.Client.
@@ -79,7 +94,8 @@ var graphVersionRE = regexp.MustCompile(`^v[0-9]{1,3}\.[0-9]{1,2}$`)
 // operations that do return a KindConfig Error.
 //
 // hc carries the caller's timeouts and transport; nil means a client with
-// DefaultTimeout. Requests never follow a redirect with a body.
+// DefaultTimeout. Requests never follow a redirect with a body, and carry
+// sbctl's User-Agent (see HTTPClient). hc itself is not changed.
 func New(s Settings, hc *http.Client) (*Provider, error) {
 	typ := strings.ToLower(strings.TrimSpace(s.Type))
 	if typ == "" {
@@ -122,12 +138,14 @@ func New(s Settings, hc *http.Client) (*Provider, error) {
 	if strings.TrimSpace(s.ClientID) == "" {
 		problems = append(problems, "client_id is missing")
 	}
-	switch s.AuthStyle {
-	case "":
-	case AuthBody, AuthBasic:
-		pr.AuthStyle = s.AuthStyle
-	default:
-		problems = append(problems, fmt.Sprintf("auth style %q is not %q or %q", s.AuthStyle, AuthBody, AuthBasic))
+	if strings.TrimSpace(string(s.AuthStyle)) != "" {
+		if style, ok := ParseAuthStyle(string(s.AuthStyle)); ok {
+			pr.AuthStyle, s.AuthStyle = style, style
+		} else {
+			problems = append(problems, fmt.Sprintf("client_auth %q is not client_secret_basic (basic) or client_secret_post (post, body)", s.AuthStyle))
+		}
+	} else {
+		s.AuthStyle = ""
 	}
 
 	if s.Redirect != "" {
@@ -193,7 +211,8 @@ func New(s Settings, hc *http.Client) (*Provider, error) {
 	if hc == nil {
 		hc = &http.Client{Timeout: DefaultTimeout}
 	}
-	p := &Provider{name: name, preset: pr, set: s, scopes: scopes, hc: noBodyRedirects(hc), now: time.Now}
+	p := &Provider{name: name, preset: pr, set: s, scopes: scopes, hc: providerClient(hc), now: time.Now,
+		autoStyle: s.AuthStyle == "" && (pr.Name == TypeOIDC || pr.Name == TypeOAuth2)}
 	if pr.Name != TypeOIDC {
 		p.resolved = &resolved{ep: staticEndpoints(pr), style: pr.AuthStyle}
 	}

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"time"
@@ -128,10 +129,9 @@ func (p *Provider) refreshGrant(ctx context.Context, r *resolved, old *auth.Toke
 	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {old.RefreshToken}}
 	req := request{op: opRefresh, role: roleToken, method: http.MethodPost, url: r.ep.TokenURL, form: form,
 		secrets: p.secrets(old.RefreshToken, old.AccessToken), unsafe: p.preset.RotatesRefresh}
-	p.clientAuth(&req, r.style)
-	t, err := p.tokenCall(ctx, req)
+	t, err := p.authedTokenCall(ctx, r, req)
 	if err != nil {
-		return nil, err
+		return nil, refusedRefresh(err)
 	}
 	if t.RefreshToken == "" {
 		t.RefreshToken, t.RefreshExpiry = old.RefreshToken, old.RefreshExpiry
@@ -155,4 +155,18 @@ func (p *Provider) metaRefresh(ctx context.Context, r *resolved, old *auth.Token
 		return nil, err
 	}
 	return keepMeta(t, old, true), nil
+}
+
+// refusedRefresh reads a 400 to a refresh as a definite rejection when
+// nothing says otherwise. The request is sbctl's own and well formed, so a
+// 400 that is not about the client, a scope or the server's health can only
+// be about the refresh token: Dex answers a revoked or replayed one with
+// invalid_request ("Refresh token is invalid or has already been claimed by
+// another client."), not RFC 6749's invalid_grant (dexidp/dex#2613).
+func refusedRefresh(err error) error {
+	var e *Error
+	if errors.As(err, &e) && e.Status == http.StatusBadRequest && e.Kind == KindOther && !e.Ambiguous {
+		definite(e, reasonFromText(e.Description, auth.ReasonInvalid))
+	}
+	return err
 }

@@ -74,8 +74,7 @@ func (p *Provider) revokeOne(ctx context.Context, r *resolved, token, hint strin
 	}
 	req := request{op: opRevoke, role: roleRevoke, method: http.MethodPost, url: r.ep.RevokeURL, form: form,
 		secrets: p.secrets(t.AccessToken, t.RefreshToken)}
-	p.clientAuth(&req, r.style)
-	resp, err := p.send(ctx, req)
+	resp, err := p.sendAuthed(ctx, r, req)
 	if err != nil {
 		return err
 	}

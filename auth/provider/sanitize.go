@@ -8,7 +8,10 @@ import (
 
 // Limits on what of a server's words reaches a message.
 const (
-	maxDescription = 200
+	// maxDescription is room for a server's whole explanation (Hydra's
+	// invalid_client says which method the client is registered for in
+	// about 400 characters) while still bounding what reaches a terminal.
+	maxDescription = 500
 	maxCode        = 64
 	// maxScan bounds the work on a hostile description before it is cut.
 	maxScan = 4096

@@ -40,6 +40,8 @@ type request struct {
 	basic                bool // HTTP Basic with basicUser/basicPass
 	basicUser, basicPass string
 	bearer               string
+	// style is how clientAuth identified the client ("" when it did not).
+	style AuthStyle
 
 	// secrets are scrubbed from any description the server echoes back.
 	secrets []string
@@ -53,6 +55,10 @@ type response struct {
 	header http.Header
 	body   []byte
 	host   string
+	// style is how the request identified the client; refusedFirst is the
+	// answer that refused the other style, when this was the second try.
+	style        AuthStyle
+	refusedFirst *response
 }
 
 func (r *response) ok() bool { return r.status >= 200 && r.status < 300 }
@@ -84,8 +90,6 @@ func (p *Provider) send(ctx context.Context, r request) (*response, error) {
 	if err != nil {
 		return nil, p.configError(r.op, host, "the request could not be built", "check the provider's URLs in the config")
 	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "sbctl")
 	if r.form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
@@ -109,7 +113,7 @@ func (p *Provider) send(ctx context.Context, r request) (*response, error) {
 		e.Status = resp.StatusCode
 		return nil, e
 	}
-	return &response{status: resp.StatusCode, header: resp.Header, body: b, host: host}, nil
+	return &response{status: resp.StatusCode, header: resp.Header, body: b, host: host, style: r.style}, nil
 }
 
 // networkError describes a transport failure in our own words: the text of a
@@ -123,7 +127,26 @@ func (p *Provider) networkError(r request, host string, err error, wrote bool) *
 		e.Ambiguous = true
 		e.detail = what + " after the request was sent (" + host + ")"
 	}
+	if isDNSFailure(err) {
+		// Most often a typo in the config, which waiting will not fix; it
+		// stays transient because a machine that lost its network looks
+		// the same, and that must not mark a profile needs_reauth.
+		e.detail = "the host name " + hostOnly(host) + " could not be resolved"
+		e.advice = "check the provider's URL or issuer in the config (or the network connection)"
+	}
 	return e
+}
+
+func isDNSFailure(err error) bool {
+	var dnsErr *net.DNSError
+	return errors.As(err, &dnsErr) && !dnsErr.IsTimeout
+}
+
+func hostOnly(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
+	}
+	return hostport
 }
 
 func describeNetErr(err error) (string, error) {
@@ -165,6 +188,59 @@ var (
 	errInsecureRedirect = errors.New("redirect from https to http")
 	errTooManyRedirects = errors.New("too many redirects")
 )
+
+// userAgent is how sbctl names itself to every server.
+const userAgent = "sbctl"
+
+// sbctlTransport sets what every request to a provider carries, whoever
+// builds it: send, or x/oauth2 in the device flow (through HTTPClient).
+type sbctlTransport struct{ base http.RoundTripper }
+
+func (t sbctlTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	// A RoundTripper must not change the request it is given.
+	r = r.Clone(r.Context())
+	r.Header.Set("User-Agent", userAgent)
+	if r.Header.Get("Accept") == "" {
+		r.Header.Set("Accept", "application/json")
+	}
+	resp, err := t.base.RoundTrip(r)
+	if err == nil {
+		resp.Body = limitedBody{Reader: io.LimitReader(resp.Body, maxBody), Closer: resp.Body}
+	}
+	return resp, err
+}
+
+// limitedBody bounds what any reader of an answer gets to maxBody.
+type limitedBody struct {
+	io.Reader
+	io.Closer
+}
+
+// providerClient is a copy of the caller's client with sbctl's headers and
+// redirect policy; the caller's client itself is not changed.
+func providerClient(hc *http.Client) *http.Client {
+	c := noBodyRedirects(hc)
+	if _, ok := c.Transport.(sbctlTransport); !ok {
+		base := c.Transport
+		if base == nil {
+			base = http.DefaultTransport
+		}
+		c.Transport = sbctlTransport{base: base}
+	}
+	return c
+}
+
+// HTTPClient is the client every request of this Provider goes through:
+// the caller's timeout and transport, sbctl's User-Agent and Accept
+// headers, answers cut at 1 MiB, and a redirect policy that never re-sends
+// a body. Hand it to
+// x/oauth2 (context.WithValue(ctx, oauth2.HTTPClient, p.HTTPClient())) so
+// the device flow talks to the server as sbctl does. Each call returns a
+// new copy; changing it does not change the Provider.
+func (p *Provider) HTTPClient() *http.Client {
+	c := *p.hc
+	return &c
+}
 
 // noBodyRedirects copies the caller's client with a redirect policy for
 // token traffic: a POST (code, refresh token, secret in the body) is never

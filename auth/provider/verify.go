@@ -23,15 +23,21 @@ type Verdict struct {
 }
 
 // Verify asks the network whether the grant is still good, by the preset's
-// Check: RFC 7662 introspection (only "active": true counts; an expired
-// access token is swapped for the refresh token there), Meta's debug_token
-// (is_valid, expires_at, data_access_expires_at, scopes), Google's tokeninfo,
-// or a userinfo / "me" call with the access token.
+// Check: RFC 7662 introspection (only "active": true counts; where there is
+// a refresh token it is asked about, as it is the grant: see
+// verifyIntrospect), Meta's debug_token (is_valid, expires_at,
+// data_access_expires_at, scopes), Google's tokeninfo, or a userinfo / "me"
+// call with the access token. A public client at a server whose
+// introspection needs client authentication (discovery's
+// introspection_endpoint_auth_methods_supported without "none", or a 401
+// invalid_client) is checked through userinfo instead.
 //
 // A definite answer is a Verdict (Valid false with a Reason); an error means
-// the question could not be answered (transient, config or other). Checks
-// other than introspection look at the access token only: renew an expired
-// one first, or the verdict is "expired".
+// the question could not be answered (transient, config or other). An error
+// wrapping ErrCheckByRenewal means only a renewal can answer it; see there.
+// Checks other than introspection look at the access token only: with a
+// lapsed access token and a refresh token they give ErrCheckByRenewal, and
+// without a refresh token the verdict is "expired".
 func (p *Provider) Verify(ctx context.Context, t *auth.Token) (*Verdict, error) {
 	if t == nil || (t.AccessToken == "" && !t.HasRefresh()) {
 		return nil, &Error{Kind: KindOther, Provider: p.name, Op: opVerify, detail: "no token is stored", advice: reauthAction}
@@ -42,9 +48,14 @@ func (p *Provider) Verify(ctx context.Context, t *auth.Token) (*Verdict, error) 
 	}
 	switch p.preset.Check {
 	case CheckIntrospection:
-		if r.ep.IntrospectURL != "" {
-			return p.verifyIntrospect(ctx, r, t)
+		if r.ep.IntrospectURL != "" && (p.Confidential() || !r.introspectNeedsAuth) {
+			v, err := p.verifyIntrospect(ctx, r, t)
+			if !p.refusedPublicClient(err) {
+				return v, err
+			}
+			return p.verifyWithoutIntrospection(ctx, r, t, true)
 		}
+		return p.verifyWithoutIntrospection(ctx, r, t, r.ep.IntrospectURL != "")
 	case CheckDebugToken:
 		if r.ep.IntrospectURL != "" && t.AccessToken != "" {
 			return p.verifyDebugToken(ctx, r, t)
@@ -54,75 +65,66 @@ func (p *Provider) Verify(ctx context.Context, t *auth.Token) (*Verdict, error) 
 			return p.verifyTokeninfo(ctx, r, t)
 		}
 	}
-	if r.ep.UserinfoURL == "" {
-		return nil, ErrNoCheck
-	}
+	return p.verifyWithoutIntrospection(ctx, r, t, false)
+}
+
+// verifyWithoutIntrospection asks the userinfo or "me" endpoint, which
+// speaks for the access token only. refused: the server has introspection
+// but not for this (public) client.
+func (p *Provider) verifyWithoutIntrospection(ctx context.Context, r *resolved, t *auth.Token, refused bool) (*Verdict, error) {
 	check := CheckMe
 	if p.preset.Check == CheckIntrospection || p.preset.Check == CheckUserinfo {
 		check = CheckUserinfo
 	}
-	return p.verifyAPI(ctx, r, t, check)
+	accessLive := t.AccessToken != "" && !expiredAt(t.Expiry, p.now())
+	switch {
+	case r.ep.UserinfoURL != "" && accessLive:
+		v, err := p.verifyAPI(ctx, r, t, check)
+		if t.HasRefresh() && unexplainedRefusal(err) {
+			return nil, p.checkByRenewal("userinfo refused the access token (HTTP 403) without saying why")
+		}
+		return v, err
+	case t.HasRefresh():
+		why := "the access token has lapsed, and the server offers no other check"
+		if r.ep.UserinfoURL == "" {
+			why = "the server offers no check of the grant"
+		}
+		if refused {
+			why += " to a public client (its introspection needs client authentication)"
+		}
+		return nil, p.checkByRenewal(why)
+	case r.ep.UserinfoURL != "":
+		return p.verifyAPI(ctx, r, t, check)
+	case refused:
+		e := p.configError(opVerify, "", "the server lets only authenticated clients introspect tokens and has no userinfo endpoint",
+			"this is a public client (no secret): set userinfo_url in the config, or register the app as confidential and store its secret with `sbctl providers set-secret "+p.name+"`")
+		e.cause = ErrNoCheck
+		return nil, e
+	}
+	return nil, ErrNoCheck
 }
 
-func (p *Provider) verifyIntrospect(ctx context.Context, r *resolved, t *auth.Token) (*Verdict, error) {
-	now := p.now()
-	tok, hint, access := t.AccessToken, "access_token", true
-	if t.HasRefresh() && (t.AccessToken == "" || expiredAt(t.Expiry, now)) {
-		// The grant lives on in the refresh token; asking about a lapsed
-		// access token would only say "inactive".
-		tok, hint, access = t.RefreshToken, "refresh_token", false
-	}
-	if p.preset.NeedsSecret {
-		if err := p.requireSecret(opVerify); err != nil {
-			return nil, err
-		}
-	}
-	form := url.Values{"token": {tok}}
-	if p.preset.Name != "linkedin" { // LinkedIn documents exactly client_id, client_secret, token
-		form.Set("token_type_hint", hint)
-	}
-	req := request{op: opVerify, role: roleToken, method: http.MethodPost, url: r.ep.IntrospectURL, form: form,
-		secrets: p.secrets(t.AccessToken, t.RefreshToken)}
-	p.clientAuth(&req, r.style)
-	resp, err := p.send(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	if !resp.ok() {
-		return p.verdictFromFailure(resp, req.secrets, t, CheckIntrospection)
-	}
-	m, ok := decodeObject(resp.body)
-	var active bool
-	if ok {
-		ok = json.Unmarshal(m["active"], &active) == nil
-	}
-	if !ok {
-		return nil, p.badAnswer(opVerify, resp, "the introspection answer has no \"active\" field", false)
-	}
-	v := &Verdict{Check: CheckIntrospection, Expiry: t.Expiry, Scopes: t.Scopes}
-	if !active {
-		e := classify(http.StatusOK, nil, resp.body, roleResource, req.secrets)
-		v.Reason = e.Reason
-		if v.Reason == "" {
-			v.Reason = auth.ReasonAccessRevoked
-		}
-		if e.Reason == auth.ReasonAccessRevoked && access && expiredAt(t.Expiry, now) {
-			if s, _ := jsonString(m["reason"]); s == "" { // no word from the server: our clock says why
-				v.Reason = auth.ReasonExpired
-			}
-		}
-		return v, nil
-	}
-	v.Valid = true
-	if access {
-		if exp := unixField(m, "exp", "expires_at"); !exp.IsZero() {
-			v.Expiry = exp
-		}
-	}
-	if s := scopeList(m["scope"]); len(s) > 0 {
-		v.Scopes = s
-	}
-	return v, nil
+// unexplainedRefusal: a bare 403, no error code or description. Servers
+// answer a token whose grant is gone that way (zitadel/oidc's userinfo), so
+// it is no evidence of a missing permission.
+func unexplainedRefusal(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Kind == KindConfig && e.Status == http.StatusForbidden && e.Code == "" && e.Description == ""
+}
+
+// checkByRenewal is the error that asks the caller to prove the grant by
+// renewing it (ErrCheckByRenewal).
+func (p *Provider) checkByRenewal(why string) *Error {
+	return &Error{Kind: KindOther, Provider: p.name, Op: opVerify, cause: ErrCheckByRenewal,
+		detail: "only a renewal with the refresh token can tell whether the grant is alive: " + why,
+		advice: "renew it (`sbctl refresh`): a refused renewal means the grant is gone"}
+}
+
+// refusedPublicClient: introspection said no to a client without a secret,
+// which only says the server wants client authentication there.
+func (p *Provider) refusedPublicClient(err error) bool {
+	var e *Error
+	return !p.Confidential() && errors.As(err, &e) && e.clientErr
 }
 
 // verifyDebugToken asks Meta's debug_token about the token. Facebook takes
