@@ -57,6 +57,7 @@ func TestScripts(t *testing.T) {
 			} {
 				env.Setenv(k, v)
 			}
+			setupSandbox(env)
 			for _, k := range []string{"DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR"} {
 				if v := os.Getenv(k); v != "" {
 					env.Setenv(k, v)

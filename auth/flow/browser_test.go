@@ -2,18 +2,23 @@ package flow
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
 
 // argvRecorder writes a script that records its arguments, one per line,
-// into a file, and returns the script and that file.
-func argvRecorder(t *testing.T, extra string) (script, record string) {
+// into a file, and returns the script and that file. The shell lines in
+// before run ahead of the record, so whatever they leave (a pid file) exists
+// once readArgv has returned; those in after run once it is written.
+func argvRecorder(t *testing.T, before, after string) (script, record string) {
 	t.Helper()
 	if runtime.GOOS == "windows" {
 		t.Skip("shell script browser")
@@ -21,7 +26,7 @@ func argvRecorder(t *testing.T, extra string) (script, record string) {
 	dir := t.TempDir()
 	record = filepath.Join(dir, "argv")
 	script = filepath.Join(dir, "fake browser") // a space, to exercise quoting
-	body := "#!/bin/sh\n: > \"$REC.tmp\"\nfor a in \"$0\" \"$@\"; do printf '%s\\n' \"$a\" >> \"$REC.tmp\"; done\nmv \"$REC.tmp\" \"$REC\"\n" + extra
+	body := "#!/bin/sh\n" + before + ": > \"$REC.tmp\"\nfor a in \"$0\" \"$@\"; do printf '%s\\n' \"$a\" >> \"$REC.tmp\"; done\nmv \"$REC.tmp\" \"$REC\"\n" + after
 	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +49,7 @@ func readArgv(t *testing.T, record string) []string {
 func quote(s string) string { return "'" + s + "'" }
 
 func TestDefaultOpenerSBCTLBrowser(t *testing.T) {
-	script, rec := argvRecorder(t, "")
+	script, rec := argvRecorder(t, "", "")
 	t.Setenv("BROWSER", "/bin/false")
 	t.Setenv("SBCTL_BROWSER", quote(script)+" --new-window   -x")
 	const u = "https://auth.example/authorize?a=1&b=2"
@@ -57,7 +62,7 @@ func TestDefaultOpenerSBCTLBrowser(t *testing.T) {
 }
 
 func TestDefaultOpenerBROWSER(t *testing.T) {
-	script, rec := argvRecorder(t, "")
+	script, rec := argvRecorder(t, "", "")
 	t.Setenv("SBCTL_BROWSER", "")
 	t.Setenv("BROWSER", quote(script)+" --flag")
 	const u = "http://127.0.0.1:1/x"
@@ -70,7 +75,7 @@ func TestDefaultOpenerBROWSER(t *testing.T) {
 }
 
 func TestDefaultOpenerNoShell(t *testing.T) {
-	script, rec := argvRecorder(t, "")
+	script, rec := argvRecorder(t, "", "")
 	t.Setenv("SBCTL_BROWSER", quote(script))
 	dir := t.TempDir()
 	t.Chdir(dir)
@@ -91,7 +96,7 @@ func TestDefaultOpenerNoShell(t *testing.T) {
 }
 
 func TestDefaultOpenerRefusesNonHTTP(t *testing.T) {
-	script, rec := argvRecorder(t, "")
+	script, rec := argvRecorder(t, "", "")
 	t.Setenv("SBCTL_BROWSER", quote(script))
 	for _, u := range []string{
 		"file:///etc/passwd",
@@ -138,19 +143,22 @@ func TestDefaultOpenerFailures(t *testing.T) {
 // A browser command that blocks (until the page loaded, or forever) does not
 // hold up the callback, and Run returns without waiting for it.
 func TestBlockingBrowserCommand(t *testing.T) {
-	dir := t.TempDir()
-	pidFile := filepath.Join(dir, "pid")
-	script, rec := argvRecorder(t, "echo $$ > \""+pidFile+"\"\nexec sleep 30\n")
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	t.Setenv("PIDFILE", pidFile)
+	// The pid is in place before the argv record the test waits for, so the
+	// cleanup always finds the process; exec keeps that pid, and keeps the
+	// browser a direct child that the opener reaps. Its output goes to
+	// /dev/null: were a failing test to end before it learnt the pid, the
+	// sleep would not also hold go test's output pipe open for 30 s.
+	script, rec := argvRecorder(t,
+		"echo $$ > \"$PIDFILE.tmp\" && mv \"$PIDFILE.tmp\" \"$PIDFILE\"\n",
+		"exec sleep 30 </dev/null >/dev/null 2>&1\n")
 	t.Setenv("SBCTL_BROWSER", quote(script))
-	t.Cleanup(func() {
-		if b, err := os.ReadFile(pidFile); err == nil {
-			if p, err := os.FindProcess(atoi(strings.TrimSpace(string(b)))); err == nil {
-				p.Kill()
-			}
-		}
-	})
 	r := start(t, Params{Browser: DefaultOpener()})
 	readArgv(t, rec)
+	pid := readPID(t, pidFile)
+	t.Cleanup(func() { killAndWait(t, pid) })
+
 	do(t, "GET", r.callbackURL(r.good("c")), "")
 	began := time.Now()
 	if res, err := r.wait(t); err != nil || res.Code != "c" {
@@ -159,14 +167,48 @@ func TestBlockingBrowserCommand(t *testing.T) {
 	if d := time.Since(began); d > 5*time.Second {
 		t.Fatalf("Run waited %v for the browser", d)
 	}
+	// Run has returned; the browser command is still the user's.
+	if err := signalProcess(pid, syscall.Signal(0)); err != nil {
+		t.Fatalf("the browser command did not outlive the flow: %v", err)
+	}
 }
 
-func atoi(s string) int {
-	n := 0
-	for _, c := range s {
-		n = n*10 + int(c-'0')
+// readPID reads a pid file written by a fake browser.
+func readPID(t *testing.T, path string) int {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("the browser wrote no pid before its argv record: %v", err)
 	}
-	return n
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 1 {
+		t.Fatalf("pid file %q: %v", b, err)
+	}
+	return pid
+}
+
+// killAndWait kills a fake browser and waits until it is gone (the opener's
+// own goroutine reaps it), so no test leaves a process behind.
+func killAndWait(t *testing.T, pid int) {
+	t.Helper()
+	if err := signalProcess(pid, os.Kill); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		t.Errorf("kill %d: %v", pid, err)
+		return
+	}
+	waitFor(t, "the browser command to exit", func() bool {
+		return errors.Is(signalProcess(pid, syscall.Signal(0)), os.ErrProcessDone)
+	})
+}
+
+// signalProcess signals pid; os.ErrProcessDone once it has exited and been
+// reaped.
+func signalProcess(pid int, sig os.Signal) error {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return err
+	}
+	defer p.Release()
+	return p.Signal(sig)
 }
 
 func TestOpenerFailsInRunPrintsURL(t *testing.T) {

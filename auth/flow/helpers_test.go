@@ -3,6 +3,7 @@ package flow
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -251,4 +252,35 @@ func assertNoSecrets(t *testing.T, texts map[string]string, secrets ...string) {
 			}
 		}
 	}
+}
+
+// outcomeTB stands in for the testing.TB of a helper that may skip or fail
+// the test, so that a test can check which it did. Like the real methods,
+// Skipf and Fatalf stop the helper's goroutine.
+type outcomeTB struct {
+	testing.TB
+	skipped, failed string
+}
+
+func (o *outcomeTB) Helper() {}
+func (o *outcomeTB) Skipf(f string, args ...any) {
+	o.skipped = fmt.Sprintf(f, args...)
+	runtime.Goexit()
+}
+func (o *outcomeTB) Fatalf(f string, args ...any) {
+	o.failed = fmt.Sprintf(f, args...)
+	runtime.Goexit()
+}
+
+// runOutcome runs f with an outcomeTB on its own goroutine and reports what
+// it did.
+func runOutcome(t *testing.T, f func(testing.TB)) *outcomeTB {
+	o := &outcomeTB{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f(o)
+	}()
+	<-done
+	return o
 }

@@ -35,13 +35,32 @@ func TestRelayPageStatic(t *testing.T) {
 	}
 }
 
+// requireNodeEnv makes a missing node a test failure instead of a skip (CI
+// sets it), so the relay page's security test cannot silently stop running.
+const requireNodeEnv = "SBCTL_REQUIRE_NODE"
+
+// findNode returns node's path. Without node the page's script cannot run:
+// the caller gets ok=false (and should skip or fall back), unless
+// SBCTL_REQUIRE_NODE=1, where the test fails.
+func findNode(t testing.TB) (node string, ok bool) {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err == nil {
+		return node, true
+	}
+	if os.Getenv(requireNodeEnv) == "1" {
+		t.Fatalf("%s=1 but node is not on $PATH (%v): install Node.js (Debian: apt-get install nodejs) so the relay page's script is tested", requireNodeEnv, err)
+	}
+	return "", false
+}
+
 // runRelayScript executes the page's script in node with a fake window for
 // each query, returning where it navigated ("" for nowhere) and its message.
 func runRelayScript(t *testing.T, searches []string) []struct{ Target, Msg string } {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node is not installed")
+	node, ok := findNode(t)
+	if !ok {
+		t.Skipf("node is not installed; set %s=1 to make this a failure", requireNodeEnv)
 	}
 	page := RelayPage()
 	script := page[strings.Index(page, "<script>")+len("<script>") : strings.Index(page, "</script>")]
@@ -130,8 +149,10 @@ func TestRelayFlow(t *testing.T) {
 	// listener. Use the real script when node is there.
 	search := "?" + url.Values{"code": {"relayed"}, "state": {st}}.Encode()
 	target := "http://127.0.0.1:" + m[1] + "/callback" + search
-	if _, err := exec.LookPath("node"); err == nil {
+	if _, ok := findNode(t); ok {
 		target = runRelayScript(t, []string{search})[0].Target
+	} else {
+		t.Logf("node is not installed: forwarding as the page would, without running it")
 	}
 	// A forged forward with another state is refused first.
 	if resp := do(t, "GET", "http://127.0.0.1:"+m[1]+"/callback?code=x&state="+m[1]+".forged", ""); resp.status != 400 {
@@ -143,5 +164,18 @@ func TestRelayFlow(t *testing.T) {
 	res, err := r.wait(t)
 	if err != nil || res.Code != "relayed" || res.RedirectURI != relay {
 		t.Fatalf("%v %v", res, err)
+	}
+}
+
+func TestRequireNodeSwitch(t *testing.T) {
+	t.Setenv("PATH", t.TempDir()) // no node here
+	t.Setenv(requireNodeEnv, "")
+	if o := runOutcome(t, func(tb testing.TB) { findNode(tb) }); o.failed != "" {
+		t.Fatalf("without %s a missing node failed the test: %s", requireNodeEnv, o.failed)
+	}
+	t.Setenv(requireNodeEnv, "1")
+	o := runOutcome(t, func(tb testing.TB) { findNode(tb) })
+	if !strings.Contains(o.failed, requireNodeEnv+"=1 but node is not on $PATH") || !strings.Contains(o.failed, "install Node.js") {
+		t.Fatalf("with %s=1 a missing node gave failure %q", requireNodeEnv, o.failed)
 	}
 }

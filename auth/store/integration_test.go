@@ -5,8 +5,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +19,7 @@ import (
 // realKeyring returns the system keychain under a throwaway service name,
 // or skips when there is none — unless SBCTL_REQUIRE_KEYRING=1 (CI), where
 // a missing Secret Service fails the test.
-func realKeyring(t *testing.T) *Keyring {
+func realKeyring(t testing.TB) *Keyring {
 	t.Helper()
 	var b [6]byte
 	_, _ = rand.Read(b[:])
@@ -90,4 +92,57 @@ func TestRealKeychain(t *testing.T) {
 			return nil
 		})
 	}
+}
+
+// SBCTL_REQUIRE_KEYRING=1 turns "no usable keychain" from a skip into a
+// failure; here the keychain is made unusable by pointing the process at a
+// session bus that does not exist.
+func TestRequireKeyringSwitch(t *testing.T) {
+	if runtime.GOOS == "darwin" || runtime.GOOS == "windows" {
+		t.Skip("the keychain is made unusable through D-Bus, which only Linux and the BSDs use")
+	}
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+filepath.Join(t.TempDir(), "no-bus"))
+	forgetSessionBus(t)
+
+	t.Setenv("SBCTL_REQUIRE_KEYRING", "")
+	o := runOutcome(t, func(tb testing.TB) { realKeyring(tb) })
+	if o.failed != "" || !strings.Contains(o.skipped, "no usable keychain") {
+		t.Fatalf("without the switch: skipped %q, failed %q; want a skip", o.skipped, o.failed)
+	}
+	t.Setenv("SBCTL_REQUIRE_KEYRING", "1")
+	o = runOutcome(t, func(tb testing.TB) { realKeyring(tb) })
+	if !strings.Contains(o.failed, "SBCTL_REQUIRE_KEYRING=1 but the keychain is unusable") || o.skipped != "" {
+		t.Fatalf("with SBCTL_REQUIRE_KEYRING=1: skipped %q, failed %q; want a failure", o.skipped, o.failed)
+	}
+}
+
+// outcomeTB stands in for the testing.TB of a helper that may skip or fail
+// the test, so that a test can check which it did. Like the real methods,
+// Skipf and Fatalf stop the helper's goroutine.
+type outcomeTB struct {
+	testing.TB
+	skipped, failed string
+}
+
+func (o *outcomeTB) Helper() {}
+func (o *outcomeTB) Skipf(f string, args ...any) {
+	o.skipped = fmt.Sprintf(f, args...)
+	runtime.Goexit()
+}
+func (o *outcomeTB) Fatalf(f string, args ...any) {
+	o.failed = fmt.Sprintf(f, args...)
+	runtime.Goexit()
+}
+
+// runOutcome runs f with an outcomeTB on its own goroutine and reports what
+// it did.
+func runOutcome(t *testing.T, f func(testing.TB)) *outcomeTB {
+	o := &outcomeTB{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f(o)
+	}()
+	<-done
+	return o
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"runtime"
 	"strconv"
@@ -227,9 +228,18 @@ func (k *Keyring) explain(op string, err error) error {
 	switch {
 	case errors.Is(err, keyring.ErrSetDataTooBig):
 		return fmt.Errorf("the %s refused a value as too big for one item; lower the part size with SBCTL_KEYRING_CHUNK (now %d bytes)", k.Describe(), k.limit())
+	case busDialFailed(err):
+		// Before the text matches below: the socket path is free text (it
+		// often contains "dbus", as in /tmp/dbus-XXXX), and there is no
+		// service to blame when the bus itself is gone.
+		return &UnavailableError{Store: k.Describe(), Cause: deadBusCause(err),
+			Fix: "the session bus exists only while the user is logged in (or inside `dbus-run-session`); run the job in the user's session (a systemd user timer does), point DBUS_SESSION_BUS_ADDRESS at a running bus, or, on a machine without a keychain, opt in to the plain-file store with `--token-store file` / SBCTL_TOKEN_STORE=file"}
 	case strings.Contains(low, "locked") || strings.Contains(low, "unlock") || strings.Contains(low, "prompt") || strings.Contains(low, "dismissed"):
 		return &UnavailableError{Store: k.Describe(), Cause: "the keychain is locked",
 			Fix: "unlock it (log in to the desktop session, or run `gnome-keyring-daemon --unlock` and type the password) and try again"}
+	case strings.HasPrefix(low, "dbus: invalid") && strings.Contains(low, "address"):
+		return &UnavailableError{Store: k.Describe(), Cause: fmt.Sprintf("DBUS_SESSION_BUS_ADDRESS (%s) is not a D-Bus address godbus can use: %s", busAddress(), printable(firstLine(msg))),
+			Fix: "set it to the session bus of a logged-in user (usually unix:path=/run/user/$UID/bus), or, on a machine without a keychain, opt in to the plain-file store with `--token-store file` / SBCTL_TOKEN_STORE=file"}
 	case strings.Contains(low, "org.freedesktop.secrets") || strings.Contains(low, "serviceunknown") ||
 		strings.Contains(low, "dbus") || strings.Contains(low, "session bus") || strings.Contains(low, "no such interface"):
 		cause := "no Secret Service is running on the D-Bus session bus"
@@ -240,6 +250,51 @@ func (k *Keyring) explain(op string, err error) error {
 			Fix: "start one (gnome-keyring-daemon --unlock, or KeePassXC with Secret Service integration), or, on a machine without a keychain, opt in to the plain-file store with `--token-store file` / SBCTL_TOKEN_STORE=file"}
 	}
 	return fmt.Errorf("keychain %s failed: %s", op, firstLine(msg))
+}
+
+// busDialFailed reports a failure to connect to the D-Bus session bus
+// socket: godbus returns the dial's *net.OpError as is ("dial unix
+// /run/user/1000/bus: connect: no such file or directory", or "connection
+// refused" when the socket file outlived its daemon). The text form is
+// matched too, for wrappers that keep only the message.
+func busDialFailed(err error) bool {
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		return oe.Op == "dial"
+	}
+	low := strings.ToLower(err.Error())
+	return (strings.HasPrefix(low, "dial unix ") || strings.HasPrefix(low, "dial tcp")) && strings.Contains(low, ": connect: ")
+}
+
+// deadBusCause names the bus address and why connect() failed; the address
+// is configuration, not a secret, but it comes from the environment, so it
+// is cut short and stripped of control characters.
+func deadBusCause(err error) string {
+	why := err.Error()
+	if i := strings.LastIndex(why, ": connect: "); i >= 0 {
+		why = why[i+len(": connect: "):]
+	}
+	return fmt.Sprintf("the D-Bus session bus at %s cannot be reached (is the user logged in?): %s", busAddress(), printable(firstLine(why)))
+}
+
+// busAddress is $DBUS_SESSION_BUS_ADDRESS for messages.
+func busAddress() string {
+	a := os.Getenv("DBUS_SESSION_BUS_ADDRESS")
+	if a == "" {
+		return "the default address"
+	}
+	return printable(firstLine(a))
+}
+
+// printable drops control characters (C0, DEL, C1) and bidi controls, so a
+// value from the environment cannot rewrite the user's terminal.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) {
+			return -1
+		}
+		return r
+	}, s)
 }
 
 func firstLine(s string) string {

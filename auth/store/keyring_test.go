@@ -3,13 +3,17 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
+	"net"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/godbus/dbus/v5"
 	"github.com/zalando/go-keyring"
 )
 
@@ -196,12 +200,138 @@ func TestKeyringErrorsAreActionable(t *testing.T) {
 			t.Errorf("%q → %v, want %q", msg, err, want)
 		}
 	}
-	// go-keyring's own mock reports the same way.
-	keyring.MockInitWithError(fmt.Errorf("dbus: connection refused"))
-	defer keyring.MockInit()
-	_, err := NewKeyring("t").Get(context.Background(), "profile:a")
+	// go-keyring's keyring.MockInitWithError is not used here: it replaces
+	// the library's provider for the rest of the process, so later tests
+	// (TestRealKeychain under -count=2, the real-library tests below) would
+	// quietly run against the mock. A mock-style message goes through the
+	// fake backend instead.
+	mem := newMem()
+	mem.err = errors.New("dbus: connection refused")
+	_, err := (&Keyring{Service: "t", Backend: mem, Timeout: time.Second}).Get(context.Background(), "profile:a")
 	if err == nil || !strings.Contains(err.Error(), "no Secret Service") {
 		t.Errorf("mock error → %v", err)
+	}
+}
+
+// The errors a dead D-Bus session bus gives, as godbus returns them: the
+// socket in DBUS_SESSION_BUS_ADDRESS is gone (the user logged out, the
+// README's crontab line on a machine where nobody is logged in), or it is
+// still there with nothing listening.
+var deadBusErrors = map[string]error{
+	"missing socket": &net.OpError{Op: "dial", Net: "unix", Addr: &net.UnixAddr{Name: "/nonexistent", Net: "unix"},
+		Err: &os.SyscallError{Syscall: "connect", Err: syscall.ENOENT}},
+	"refused": &net.OpError{Op: "dial", Net: "unix", Addr: &net.UnixAddr{Name: "/run/user/1000/bus", Net: "unix"},
+		Err: &os.SyscallError{Syscall: "connect", Err: syscall.ECONNREFUSED}},
+	// The same text after a wrapper that keeps only the message.
+	"missing socket, text only": errors.New("dial unix /nonexistent: connect: no such file or directory"),
+	"refused, text only":        errors.New("dial unix /tmp/dbus-AbCdEf: connect: connection refused"),
+	"tcp refused, text only":    errors.New("dial tcp 127.0.0.1:1: connect: connection refused"),
+}
+
+func TestKeyringDeadSessionBus(t *testing.T) {
+	const addr = "unix:path=/nonexistent"
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", addr)
+	const secret = "SECRET-VALUE-must-not-appear"
+	for name, busErr := range deadBusErrors {
+		if got := busErr.Error(); !strings.HasPrefix(got, "dial ") {
+			t.Fatalf("%s: %q is not what godbus says", name, got)
+		}
+		mem := newMem()
+		mem.err = busErr
+		k := &Keyring{Service: "t", Backend: mem, Timeout: time.Second}
+		for op, call := range map[string]func() error{
+			"read":   func() error { _, err := k.Get(context.Background(), "profile:a"); return err },
+			"write":  func() error { return k.Set(context.Background(), "profile:a", secret) },
+			"delete": func() error { return k.Delete(context.Background(), "profile:a") },
+		} {
+			err := call()
+			assertDeadBus(t, name+" "+op, err, addr)
+			if err != nil && strings.Contains(err.Error(), secret) {
+				t.Errorf("%s %s: the message holds the value: %v", name, op, err)
+			}
+		}
+	}
+}
+
+// assertDeadBus checks the actionable form of a dead session bus.
+func assertDeadBus(t *testing.T, what string, err error, addr string) {
+	t.Helper()
+	var ue *UnavailableError
+	if !errors.As(err, &ue) {
+		t.Errorf("%s: %v (%T), want an UnavailableError", what, err, err)
+		return
+	}
+	for _, want := range []string{
+		"the D-Bus session bus at " + addr + " cannot be reached (is the user logged in?)",
+		"--token-store file",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %q lacks %q", what, err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "keychain read failed") {
+		t.Errorf("%s: still the raw message: %v", what, err)
+	}
+}
+
+// The real go-keyring and godbus, in process, against a bus address whose
+// socket is missing or refuses connections. Not parallel: it sets the
+// process's DBUS_SESSION_BUS_ADDRESS.
+func TestKeyringDeadSessionBusRealLibrary(t *testing.T) {
+	if runtime.GOOS == "darwin" || runtime.GOOS == "windows" {
+		t.Skip("go-keyring uses D-Bus only on Linux and the BSDs")
+	}
+	dir := t.TempDir()
+	refusing := filepath.Join(dir, "refusing-bus")
+	l, err := net.Listen("unix", refusing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Leave the socket file behind with nobody listening: connect() then
+	// fails with ECONNREFUSED rather than ENOENT.
+	l.(*net.UnixListener).SetUnlinkOnClose(false)
+	l.Close()
+	for _, addr := range []string{
+		"unix:path=" + filepath.Join(dir, "nonexistent", "bus"),
+		"unix:path=" + refusing,
+	} {
+		t.Setenv("DBUS_SESSION_BUS_ADDRESS", addr)
+		forgetSessionBus(t)
+		k := NewKeyring("sbctl-test-dead-bus")
+		k.Timeout = 10 * time.Second
+		_, err := k.Get(context.Background(), "profile:a")
+		assertDeadBus(t, addr+" read", err, addr)
+		err = k.Set(context.Background(), "profile:a", "SECRET-VALUE-must-not-appear")
+		assertDeadBus(t, addr+" write", err, addr)
+	}
+}
+
+// An address godbus cannot parse is named as such, not blamed on a missing
+// Secret Service.
+func TestKeyringBadSessionBusAddress(t *testing.T) {
+	if runtime.GOOS == "darwin" || runtime.GOOS == "windows" {
+		t.Skip("go-keyring uses D-Bus only on Linux and the BSDs")
+	}
+	for _, addr := range []string{"bogus:x=1", "unix:path"} {
+		t.Setenv("DBUS_SESSION_BUS_ADDRESS", addr)
+		forgetSessionBus(t)
+		_, err := NewKeyring("sbctl-test-bad-bus").Get(context.Background(), "profile:a")
+		var ue *UnavailableError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), "DBUS_SESSION_BUS_ADDRESS ("+addr+") is not a D-Bus address") ||
+			!strings.Contains(err.Error(), "--token-store file") || strings.Contains(err.Error(), "no Secret Service") {
+			t.Errorf("%s: %v", addr, err)
+		}
+	}
+}
+
+// forgetSessionBus closes godbus's shared session-bus connection, which it
+// keeps for the whole process while it is connected: after TestRealKeychain
+// (CI has a live bus), go-keyring would otherwise keep using the live bus
+// whatever DBUS_SESSION_BUS_ADDRESS now says. Later tests reconnect.
+func forgetSessionBus(t *testing.T) {
+	t.Helper()
+	if conn, err := dbus.SessionBus(); err == nil {
+		_ = conn.Close()
 	}
 }
 
