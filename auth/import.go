@@ -9,6 +9,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -38,6 +39,9 @@ func ParseImport(r io.Reader, now time.Time) (tok *Token, ignored []string, err 
 	if strings.HasPrefix(s, "{") {
 		return parseImportJSON([]byte(s), now)
 	}
+	if err := notAnObject(s); err != nil {
+		return nil, nil, err
+	}
 	if strings.ContainsAny(s, "\r\n") {
 		return nil, nil, errors.New("stdin holds several lines: give a bare access token on one line, or a JSON object")
 	}
@@ -45,6 +49,27 @@ func ParseImport(r io.Reader, now time.Time) (tok *Token, ignored []string, err 
 		return nil, nil, err
 	}
 	return &Token{AccessToken: s, TokenType: "Bearer", ObtainedAt: now}, nil, nil
+}
+
+// notAnObject refuses input that is JSON but not an object: a bare token is
+// one printable word that is not valid JSON. `jq .access_token` without -r
+// prints the token in quotes, which must not be stored as the token.
+func notAnObject(s string) error {
+	if !strings.HasPrefix(s, "[") && !strings.HasPrefix(s, `"`) && !json.Valid([]byte(s)) {
+		return nil
+	}
+	var kind string
+	switch {
+	case strings.HasPrefix(s, `"`):
+		kind = "a JSON string, not an object; if it came from jq, use jq -r (raw output) for a bare token, or pass the whole object"
+	case strings.HasPrefix(s, "["):
+		kind = "a JSON array; give one token object such as {\"access_token\":\"…\"}"
+	case s == "null", s == "true", s == "false":
+		kind = "JSON " + s + ", not a token"
+	default:
+		kind = "a JSON number, not a token"
+	}
+	return errors.New("the token on stdin is " + kind)
 }
 
 // CheckTokenText refuses a token that is not one word of printable ASCII:
@@ -66,60 +91,58 @@ var importFields = []string{"access_token", "refresh_token", "token_type", "expi
 	"refresh_expiry", "refresh_expires_in", "refresh_token_expires_in", "id_token", "scope"}
 
 func parseImportJSON(b []byte, now time.Time) (tok *Token, ignored []string, err error) {
-	var all map[string]json.RawMessage
-	if err := json.Unmarshal(b, &all); err == nil {
-		for k := range all {
-			if !slices.Contains(importFields, k) {
-				ignored = append(ignored, k)
-			}
-		}
-		sort.Strings(ignored)
-	}
 	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var in struct {
-		AccessToken      *string      `json:"access_token"`
-		RefreshToken     *string      `json:"refresh_token"`
-		TokenType        *string      `json:"token_type"`
-		Expiry           *string      `json:"expiry"`
-		ExpiresIn        *json.Number `json:"expires_in"`
-		RefreshExpiry    *string      `json:"refresh_expiry"`
-		RefreshExpiresIn *json.Number `json:"refresh_expires_in"`
-		RefreshTokenExp  *json.Number `json:"refresh_token_expires_in"`
-		IDToken          *string      `json:"id_token"`
-		Scope            *string      `json:"scope"`
-	}
-	if err := dec.Decode(&in); err != nil {
+	var all map[string]json.RawMessage
+	if err := dec.Decode(&all); err != nil {
 		return nil, nil, fmt.Errorf("the token on stdin is not valid JSON: %s", jsonProblem(err))
 	}
 	if dec.More() {
 		return nil, nil, errors.New("the token on stdin has extra data after the JSON object")
 	}
-	if in.AccessToken == nil || strings.TrimSpace(*in.AccessToken) == "" {
+	for k := range all {
+		if !slices.Contains(importFields, k) {
+			ignored = append(ignored, k)
+		}
+	}
+	sort.Strings(ignored)
+	f := importObject(all)
+	t := &Token{TokenType: "Bearer", ObtainedAt: now}
+	var at, tokenType, rt, idToken, scope *string
+	for _, field := range []struct {
+		name string
+		dst  **string
+	}{{"access_token", &at}, {"token_type", &tokenType}, {"refresh_token", &rt}, {"id_token", &idToken}, {"scope", &scope}} {
+		if *field.dst, err = f.str(field.name); err != nil {
+			return nil, nil, err
+		}
+	}
+	if at == nil || strings.TrimSpace(*at) == "" {
 		return nil, nil, errors.New("the token JSON has no access_token")
 	}
-	t := &Token{AccessToken: strings.TrimSpace(*in.AccessToken), TokenType: "Bearer", ObtainedAt: now}
-	if in.TokenType != nil && *in.TokenType != "" {
-		t.TokenType = *in.TokenType
+	t.AccessToken = strings.TrimSpace(*at)
+	if tokenType != nil && *tokenType != "" {
+		t.TokenType = *tokenType
 	}
-	if in.RefreshToken != nil {
-		t.RefreshToken = strings.TrimSpace(*in.RefreshToken)
+	if rt != nil {
+		t.RefreshToken = strings.TrimSpace(*rt)
 	}
-	if in.IDToken != nil {
-		t.IDToken = *in.IDToken
+	if idToken != nil {
+		t.IDToken = *idToken
 	}
-	if in.Scope != nil {
-		t.Scopes = strings.Fields(strings.ReplaceAll(*in.Scope, ",", " "))
+	if scope != nil {
+		t.Scopes = strings.Fields(strings.ReplaceAll(*scope, ",", " "))
 	}
-	if t.Expiry, err = when("expiry", in.Expiry, "expires_in", in.ExpiresIn, now); err != nil {
+	if t.Expiry, err = f.when("expiry", "expires_in", now); err != nil {
 		return nil, nil, err
 	}
-	if in.RefreshExpiresIn == nil {
-		in.RefreshExpiresIn = in.RefreshTokenExp
-	} else if in.RefreshTokenExp != nil {
-		return nil, nil, errors.New("the token JSON gives both refresh_expires_in and refresh_token_expires_in; give one")
+	relName := "refresh_expires_in"
+	if _, ok := all["refresh_token_expires_in"]; ok {
+		if _, both := all[relName]; both {
+			return nil, nil, errors.New("the token JSON gives both refresh_expires_in and refresh_token_expires_in; give one")
+		}
+		relName = "refresh_token_expires_in"
 	}
-	if t.RefreshExpiry, err = when("refresh_expiry", in.RefreshExpiry, "refresh_expires_in", in.RefreshExpiresIn, now); err != nil {
+	if t.RefreshExpiry, err = f.when("refresh_expiry", relName, now); err != nil {
 		return nil, nil, err
 	}
 	if !t.RefreshExpiry.IsZero() && t.RefreshToken == "" {
@@ -132,6 +155,101 @@ func parseImportJSON(b []byte, now time.Time) (tok *Token, ignored []string, err
 		return nil, nil, err
 	}
 	return t, ignored, nil
+}
+
+// importObject reads the fields of a --with-token object one by one, so a
+// field of the wrong type is named (never quoting a token's value).
+type importObject map[string]json.RawMessage
+
+func (o importObject) has(name string) bool {
+	raw, ok := o[name]
+	return ok && string(bytes.TrimSpace(raw)) != "null"
+}
+
+func (o importObject) str(name string) (*string, error) {
+	if !o.has(name) {
+		return nil, nil
+	}
+	var s string
+	if err := json.Unmarshal(o[name], &s); err != nil {
+		return nil, fmt.Errorf("%s must be a string, not %s", name, jsonKind(o[name]))
+	}
+	return &s, nil
+}
+
+// number reads a lifetime in seconds, written as a number or as a string
+// holding one (several networks quote their numbers).
+func (o importObject) number(name string) (*json.Number, error) {
+	if !o.has(name) {
+		return nil, nil
+	}
+	raw := bytes.TrimSpace(o[name])
+	var n json.Number
+	switch raw[0] {
+	case '"':
+		var s string
+		_ = json.Unmarshal(raw, &s)
+		if _, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err != nil {
+			return nil, fmt.Errorf("%s %q is not a number of seconds", name, truncateText(s, 40))
+		}
+		n = json.Number(strings.TrimSpace(s))
+	default:
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		var v any
+		if dec.Decode(&v) != nil {
+			return nil, fmt.Errorf("%s must be a number of seconds, not %s", name, jsonKind(raw))
+		}
+		num, ok := v.(json.Number)
+		if !ok {
+			return nil, fmt.Errorf("%s must be a number of seconds, not %s", name, jsonKind(raw))
+		}
+		n = num
+	}
+	return &n, nil
+}
+
+// when reads an absolute RFC 3339 time or a lifetime in seconds (not
+// both).
+func (o importObject) when(absName, relName string, now time.Time) (time.Time, error) {
+	abs, err := o.str(absName)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%s must be an RFC 3339 time such as 2026-12-31T23:59:00Z, not %s", absName, jsonKind(o[absName]))
+	}
+	rel, err := o.number(relName)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return when(absName, abs, relName, rel, now)
+}
+
+func jsonKind(raw json.RawMessage) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return "empty"
+	}
+	switch raw[0] {
+	case '"':
+		return "a string"
+	case '{':
+		return "an object"
+	case '[':
+		return "a list"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
+}
+
+// truncateText cuts a value the user gave (never a token field) for a
+// message.
+func truncateText(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
 }
 
 // when reads an absolute RFC 3339 time or a lifetime in seconds (not both).

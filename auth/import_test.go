@@ -59,6 +59,20 @@ func TestParseImportErrors(t *testing.T) {
 		`{"access_token":42}`:                                                              "must be a string",
 		secret + "\nsecond line":                                                           "several lines",
 		"two words " + secret:                                                              "spaces",
+		// JSON that is not an object is not a bare token either (issue 7
+		// item 8): `jq .access_token` without -r prints a quoted string.
+		`"` + secret + `"`:      "a JSON string, not an object",
+		`["` + secret + `", 2]`: "a JSON array",
+		"null":                  "JSON null",
+		"12345":                 "a JSON number",
+		"true":                  "JSON true",
+		// A field of the wrong type is named, not "not valid JSON".
+		`{"access_token":"` + secret + `","expires_in":"soon"}`:  `expires_in "soon" is not a number of seconds`,
+		`{"access_token":"` + secret + `","expires_in":true}`:    "expires_in must be a number of seconds",
+		`{"access_token":"` + secret + `","refresh_token":7}`:    "refresh_token must be a string",
+		`{"access_token":"` + secret + `","expiry":1735689600}`:  "expiry must be an RFC 3339 time",
+		`{"access_token":"` + secret + `","scope":["a"]}`:        "scope must be a string",
+		`{"access_token":"` + secret + `","expires_in":{"s":1}}`: "expires_in must be a number of seconds",
 	}
 	for in, want := range cases {
 		_, _, err := ParseImport(strings.NewReader(in), now)
@@ -72,6 +86,13 @@ func TestParseImportErrors(t *testing.T) {
 	}
 	if _, _, err := ParseImport(strings.NewReader(strings.Repeat("a", MaxImportSize+1)), now); err == nil {
 		t.Error("oversized input accepted")
+	}
+}
+
+func TestParseImportSuggestsJqRaw(t *testing.T) {
+	_, _, err := ParseImport(strings.NewReader(`"AT-quoted-by-jq"`+"\n"), now)
+	if err == nil || !strings.Contains(err.Error(), "jq -r") {
+		t.Fatalf("err %v, want a hint about jq -r", err)
 	}
 }
 

@@ -14,7 +14,8 @@ const (
 	ExitError       = 1
 	ExitUsage       = 2
 	ExitNeedsAction = 3
-	ExitExpiring    = 4 // also: token/refresh need re-authentication
+	ExitExpiring    = 4 // check/verify: only profiles expiring within the window
+	ExitNeedsReauth = 4 // token/refresh: only a re-authentication can help
 	ExitInterrupted = 130
 )
 
@@ -48,13 +49,14 @@ func exitCode(err error) int {
 	var ue *profiles.UsageError
 	var nf *profiles.NotFoundError
 	var nr *profiles.NeedsReauthError
+	var nc *profiles.NotConnectedError
 	switch {
 	case err == nil:
 		return ExitOK
 	case errors.As(err, &ee):
 		return ee.Code
-	case errors.As(err, &nr):
-		return ExitExpiring
+	case errors.As(err, &nr), errors.As(err, &nc):
+		return ExitNeedsReauth
 	case errors.Is(err, context.Canceled):
 		return ExitInterrupted
 	case errors.As(err, &ue), errors.As(err, &nf):

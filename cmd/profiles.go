@@ -89,7 +89,7 @@ func newProfilesListCmd(f *Factory) *cobra.Command {
   expired        the connection ended
   needs_reauth   the network rejected the grant (the reason says why)
   not_connected  no token stored
-  unknown        the last check failed for a temporary reason
+  unknown        the last check could not be completed (see its detail)
 
 On a terminal, times are relative and rows are coloured; in a pipe the
 table is plain text with RFC 3339 times. -o json gives every field.`,
@@ -190,29 +190,32 @@ func printProfileTable(ios *IOStreams, views []profiles.View) error {
 
 // printSummary tells a person at a terminal what needs doing.
 func printSummary(ios *IOStreams, views []profiles.View, window time.Duration) {
-	var action, expiring int
-	for _, v := range views {
-		switch {
-		case v.Status.NeedsAction():
-			action++
-		case v.Status == profiles.StatusExpiring:
-			expiring++
-		}
-	}
+	r := profiles.Summarize(views)
 	st := newStyles()
 	w := ios.ColorErr()
-	var parts []string
-	if action > 0 {
-		parts = append(parts, st.red.Render(fmt.Sprintf("%d need re-authentication", action)))
-	}
-	if expiring > 0 {
-		parts = append(parts, st.expiring.Render(fmt.Sprintf("%d expiring within %s", expiring, config.FormatDuration(window))))
-	}
-	if len(parts) == 0 {
+	if r.Healthy() {
 		fmt.Fprintln(w, st.ok.Render(fmt.Sprintf("All %d profiles are healthy.", len(views))))
 		return
 	}
-	fmt.Fprintf(w, "\n%s of %d profiles. Run `sbctl reauth <name>` to reconnect.\n", strings.Join(parts, ", "), len(views))
+	var parts []string
+	if n := len(r.NeedAction); n > 0 {
+		parts = append(parts, st.red.Render(fmt.Sprintf("%d need re-authentication", n)))
+	}
+	if n := len(r.Expiring); n > 0 {
+		parts = append(parts, st.expiring.Render(fmt.Sprintf("%d expiring within %s", n, config.FormatDuration(window))))
+	}
+	if n := len(r.Unknown); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d unknown (could not be checked)", n))
+	}
+	fmt.Fprintf(w, "\n%s of %d profiles. %s\n", strings.Join(parts, ", "), len(views), nextStep(r))
+}
+
+// nextStep is the command that helps most with what r found.
+func nextStep(r profiles.CheckResult) string {
+	if len(r.NeedAction) > 0 || len(r.Expiring) > 0 {
+		return "Run `sbctl reauth <name>` to reconnect."
+	}
+	return "Run `sbctl profiles verify <name>` to check again."
 }
 
 type checkOptions struct {
@@ -227,12 +230,15 @@ func newProfilesCheckCmd(f *Factory) *cobra.Command {
 		Short: "Health check for cron and CI: the exit code says what needs attention",
 		Long: `Check every profile (or a group / provider) and exit with:
 
-  0  all profiles are fine
+  0  every profile is known to be fine
   3  some profile needs action now: expired, needs_reauth or not_connected
-  4  only profiles expiring within the window (--expiring-within, default 7d)
+  4  nothing needs action now, but some expire within the window
+     (--expiring-within, default 7d)
+  1  nothing needs action or expires, but some profile's status is unknown
+     (its last check failed: network, keychain, server)
 
-The profiles that need attention are listed on stderr (or as JSON on
-stdout with -o json).`,
+Precedence: 3 > 4 > 1 > 0. The profiles that need attention are listed on
+stderr (or as JSON on stdout with -o json).`,
 		Example: `  sbctl profiles check || notify-team "sbctl: profiles need re-authentication"
   sbctl profiles check --expiring-within 14d --group marketing`,
 		Args: exactArgs(0, "no arguments"),
@@ -263,18 +269,15 @@ func runCheck(c *cobra.Command, f *Factory, o *checkOptions) error {
 		return err
 	}
 	if o.Format == formatJSON && !o.Quiet {
-		bad := append(append([]profiles.View{}, r.NeedAction...), r.Expiring...)
+		bad := append(append(append([]profiles.View{}, r.NeedAction...), r.Expiring...), r.Unknown...)
 		if _, err := printData(f.IO.Out, formatJSON, bad); err != nil {
 			return err
 		}
 	} else if !o.Quiet {
 		reportCheck(f.IO, r, m.Window(flt))
 	}
-	switch {
-	case len(r.NeedAction) > 0:
-		return withCode(ExitNeedsAction, nil)
-	case len(r.Expiring) > 0:
-		return withCode(ExitExpiring, nil)
+	if code := r.ExitCode(0); code != ExitOK {
+		return withCode(code, nil)
 	}
 	return nil
 }
@@ -293,7 +296,7 @@ func reportCheck(ios *IOStreams, r profiles.CheckResult, window time.Duration) {
 			if showWhen {
 				why += " (" + when(v.ConnectionExpiresAt, now, true) + ")"
 			}
-			rows[i] = []string{"", v.Name, string(v.Status), why}
+			rows[i] = []string{"", v.Name, string(v.Status), oneLine(why)}
 		}
 		_ = renderTable(w, false, nil, rows, func(row, col int) lipgloss.Style {
 			if col == 2 {
@@ -301,6 +304,10 @@ func reportCheck(ios *IOStreams, r profiles.CheckResult, window time.Duration) {
 			}
 			return lipgloss.NewStyle()
 		})
+	}
+	if r.Healthy() {
+		fmt.Fprintln(w, st.ok.Render(fmt.Sprintf("All %d profiles are healthy.", r.Total)))
+		return
 	}
 	if len(r.NeedAction) > 0 {
 		fmt.Fprintln(w, st.red.Render(fmt.Sprintf("%d of %d profiles need action now:", len(r.NeedAction), r.Total)))
@@ -311,13 +318,15 @@ func reportCheck(ios *IOStreams, r profiles.CheckResult, window time.Duration) {
 		list(r.Expiring, true)
 	}
 	if len(r.Unknown) > 0 {
-		fmt.Fprintf(w, "%d profiles could not be checked last time (status unknown).\n", len(r.Unknown))
+		fmt.Fprintf(w, "%d of %d profiles could not be checked (status unknown):\n", len(r.Unknown), r.Total)
+		list(r.Unknown, false)
 	}
 	if len(r.NeedAction) > 0 || len(r.Expiring) > 0 {
 		fmt.Fprintln(w, "Run `sbctl reauth <name>` to reconnect a profile.")
-		return
 	}
-	fmt.Fprintln(w, st.ok.Render(fmt.Sprintf("All %d profiles are healthy.", r.Total)))
+	if len(r.Unknown) > 0 {
+		fmt.Fprintln(w, "Run `sbctl profiles verify <name>` to check again; `sbctl doctor` finds keychain and network problems.")
+	}
 }
 
 type showOptions struct {
@@ -417,7 +426,7 @@ func whatToDo(v profiles.View) string {
 	case profiles.ActionReauthBeforeEnd:
 		return fmt.Sprintf("Re-authenticate before it ends: sbctl reauth %s", v.Name)
 	case profiles.ActionRecheck:
-		return fmt.Sprintf("The last check failed for a temporary reason: sbctl profiles verify %s asks again.", v.Name)
+		return fmt.Sprintf("The last check could not be completed: sbctl profiles verify %s asks again.", v.Name)
 	}
 	return ""
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sbctl/sbctl/auth"
 	"github.com/sbctl/sbctl/auth/flow"
 	"github.com/sbctl/sbctl/profiles"
 )
@@ -56,15 +55,17 @@ connect it in the browser (as 'sbctl reauth' does; --no-browser, --manual,
 	c.Flags().BoolVar(&o.WithToken, "with-token", false, "read an existing token from stdin")
 	o.reauth.Timeout = flow.DefaultTimeout
 	addReauthFlags(c, &o.reauth)
+	c.MarkFlagsMutuallyExclusive("no-connect", "with-token")
+	for _, fl := range []string{"no-browser", "device", "manual", "timeout"} {
+		c.MarkFlagsMutuallyExclusive("with-token", fl)
+		c.MarkFlagsMutuallyExclusive("no-connect", fl)
+	}
 	_ = c.RegisterFlagCompletionFunc("provider", completeProviders(f))
 	_ = c.RegisterFlagCompletionFunc("group", completeGroups(f))
 	return c
 }
 
 func runAdd(c *cobra.Command, f *Factory, o *addOptions) error {
-	if o.NoConnect && o.WithToken {
-		return usageErr("--no-connect and --with-token exclude each other: --no-connect writes only the config, --with-token also stores a token")
-	}
 	if o.Provider == "" {
 		return usageErr("--provider is required (see `sbctl providers list`)")
 	}
@@ -81,32 +82,11 @@ func runAdd(c *cobra.Command, f *Factory, o *addOptions) error {
 		fmt.Fprintf(f.IO.ErrOut, "Added profile %q (%s) to %s. Connect it with `sbctl reauth %s`.\n", o.Name, o.Provider, m.Config.Path, o.Name)
 		return nil
 	case o.WithToken:
-		if f.IO.InTTY {
-			fmt.Fprintln(f.IO.ErrOut, "Paste the token (JSON or a bare access token), then press Ctrl-D:")
-		}
-		raw, err := readAllContext(c.Context(), f.IO.In, auth.MaxImportSize+1)
+		t, err := readImportedToken(c.Context(), f.IO, m)
 		if err != nil {
 			return err
 		}
-		t, ignored, err := auth.ParseImport(bytes.NewReader(raw), m.Now())
-		if err != nil {
-			return usageErr("--with-token: %v", err)
-		}
-		if len(ignored) > 0 {
-			fmt.Fprintf(f.IO.ErrOut, "note: ignored fields of the token JSON: %s\n", strings.Join(ignored, ", "))
-		}
-		if err := m.AddWithToken(c.Context(), spec, t); err != nil {
-			return err
-		}
-		v, err := m.Show(c.Context(), o.Name, 0)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(f.IO.ErrOut, "Added profile %q (%s) with the given token: %s.\n", o.Name, o.Provider, v.Status)
-		return nil
-	}
-	if err := o.reauth.check(); err != nil {
-		return err
+		return reportImport(c.Context(), f, m, o.Name, m.AddWithToken(c.Context(), spec, t), "Added profile %q ("+o.Provider+")")
 	}
 	if err := m.AddUnconnected(c.Context(), spec); err != nil {
 		return err
@@ -156,11 +136,23 @@ func runRemove(c *cobra.Command, f *Factory, o *removeOptions) error {
 	if err != nil {
 		return err
 	}
-	if _, err := m.Profile(o.Name); err != nil {
+	v, err := m.Show(c.Context(), o.Name, 0)
+	if err != nil {
 		return err
 	}
-	if !o.Yes && f.IO.InTTY && f.IO.ErrTTY {
-		ok, err := confirm(c.Context(), f.IO, fmt.Sprintf("Remove profile %q and delete its token?", o.Name))
+	if !o.Yes && v.MayWork() {
+		// Like gh: a destructive command asks on a terminal and needs
+		// --yes in a script. Removing a connection that is already dead
+		// or was never made loses nothing that a reauth would not need
+		// anyway, so it does not ask.
+		what := fmt.Sprintf("Remove profile %q, revoke its access at %s and delete its token?", o.Name, v.Provider)
+		if o.KeepRemote {
+			what = fmt.Sprintf("Remove profile %q and delete its token (access at %s stays granted)?", o.Name, v.Provider)
+		}
+		if !f.IO.InTTY || !f.IO.ErrTTY {
+			return usageErr("profiles remove %s would end a working connection (%s): add --yes to confirm when not on a terminal", o.Name, v.Status)
+		}
+		ok, err := confirm(c.Context(), f.IO, what)
 		if err != nil {
 			return err
 		}
@@ -182,6 +174,56 @@ func runRemove(c *cobra.Command, f *Factory, o *removeOptions) error {
 		fmt.Fprintf(w, "The provider offers no revocation; remove the app's access in the network's settings if it should end now.\n")
 	}
 	fmt.Fprintf(w, "Removed profile %q.\n", o.Name)
+	return nil
+}
+
+// readImportedToken reads a --with-token input: hidden on a terminal (one
+// line), all of stdin otherwise. Problems with it are usage errors that
+// never quote the token.
+func readImportedToken(ctx context.Context, ios *IOStreams, m *profiles.Manager) (*profiles.ImportedToken, error) {
+	var raw []byte
+	if ios.InTTY {
+		line, err := readSecret(ctx, ios, "Paste the token (a bare access token or one-line JSON) and press Enter; it is not shown: ")
+		if err != nil {
+			return nil, err
+		}
+		raw = []byte(line)
+	} else {
+		b, err := readAllContext(ctx, ios.In, profiles.MaxImportSize+1)
+		if err != nil {
+			return nil, err
+		}
+		raw = b
+	}
+	t, ignored, err := profiles.ParseImport(bytes.NewReader(raw), m.Now())
+	if err != nil {
+		return nil, usageErr("--with-token: %v", err)
+	}
+	if len(ignored) > 0 {
+		fmt.Fprintf(ios.ErrOut, "note: ignored fields of the token JSON: %s\n", strings.Join(ignored, ", "))
+	}
+	return t, nil
+}
+
+// reportImport tells what an import did. A token the network rejected is
+// recorded as such, and the command exits 4: the profile needs a reauth.
+func reportImport(ctx context.Context, f *Factory, m *profiles.Manager, name string, err error, done string) error {
+	var rejected *profiles.ImportRejectedError
+	switch {
+	case errors.As(err, &rejected):
+		return withCode(ExitNeedsReauth, err)
+	case err != nil:
+		return err
+	}
+	v, err := m.Show(ctx, name, 0)
+	if err != nil {
+		return err
+	}
+	msg := fmt.Sprintf(done, name) + " with the given token: " + string(v.Status)
+	if v.Account != nil {
+		msg += ", account " + *v.Account
+	}
+	fmt.Fprintln(f.IO.ErrOut, msg+".")
 	return nil
 }
 

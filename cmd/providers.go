@@ -16,6 +16,7 @@ func newProvidersCmd(f *Factory) *cobra.Command {
 	c := group("providers", "Show providers and set their client secrets",
 		newProvidersListCmd(f),
 		newProvidersShowCmd(f),
+		newProvidersAddCmd(f),
 		newProvidersSetSecretCmd(f),
 		newRelayPageCmd(f),
 	)
@@ -147,6 +148,77 @@ func printProviderInfo(ios *IOStreams, info profiles.ProviderInfo) {
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "  "+info.Notes)
 	}
+}
+
+func newProvidersAddCmd(f *Factory) *cobra.Command {
+	var s profiles.ProviderSpec
+	c := &cobra.Command{
+		Use:   "add <name> [--preset P] --client-id ID [--issuer URL] [--redirect-port N] …",
+		Short: "Add a provider to the config and show the redirect URI to register",
+		Long: `Add a provider to the config file, in place (comments and layout kept),
+and print what to register with the network.
+
+The name is a built-in preset (facebook, instagram, threads, linkedin, x,
+google, youtube, tiktok, pinterest), or any name with --preset naming one
+of them or a generic kind: oidc (needs --issuer) or oauth2 (needs
+--auth-url and --token-url). The provider is checked as sign-in would use
+it before anything is written.`,
+		Example: `  sbctl providers add x --client-id abc123
+  sbctl providers add acme --preset oidc --issuer https://id.acme.example --client-id sbctl
+  sbctl providers add legacy --preset oauth2 --auth-url https://legacy.example/authorize --token-url https://legacy.example/token --client-id cli`,
+		Args: exactArgs(1, "one provider name"),
+		RunE: func(c *cobra.Command, args []string) error {
+			s.Name = args[0]
+			m, err := f.Manager()
+			if err != nil {
+				return err
+			}
+			info, err := m.AddProvider(c.Context(), s)
+			if err != nil {
+				return err
+			}
+			printProviderAdded(f.IO, m.ConfigPath(), info)
+			return nil
+		},
+	}
+	fl := c.Flags()
+	fl.StringVar(&s.Preset, "preset", "", "the preset or generic kind (oidc, oauth2) it inherits; default: the name")
+	fl.StringVar(&s.ClientID, "client-id", "", "the client id of your app registered with the network (required)")
+	fl.StringVar(&s.Issuer, "issuer", "", "oidc: the issuer URL ({issuer}/.well-known/openid-configuration)")
+	fl.StringVar(&s.AuthURL, "auth-url", "", "oauth2: the authorization endpoint")
+	fl.StringVar(&s.TokenURL, "token-url", "", "oauth2: the token endpoint")
+	fl.StringVar(&s.RevokeURL, "revoke-url", "", "the RFC 7009 revocation endpoint (optional)")
+	fl.StringVar(&s.IntrospectURL, "introspect-url", "", "the RFC 7662 introspection endpoint (optional)")
+	fl.StringVar(&s.UserinfoURL, "userinfo-url", "", "the userinfo endpoint (optional)")
+	fl.StringVar(&s.DeviceAuthURL, "device-auth-url", "", "the RFC 8628 device authorization endpoint (optional)")
+	fl.StringSliceVar(&s.Scopes, "scope", nil, "a scope to request instead of the preset's (repeatable)")
+	fl.StringVar(&s.Redirect, "redirect", "", "redirect mode: loopback, relay, manual or device (default: the preset's)")
+	fl.IntVar(&s.RedirectPort, "redirect-port", 0, "the fixed loopback port registered with the network")
+	fl.StringVar(&s.RelayURL, "relay-url", "", "relay mode: the HTTPS address of your relay page")
+	fl.StringVar(&s.ClientAuth, "client-auth", "", "client_secret_basic or client_secret_post (default: Basic, then the form)")
+	_ = c.RegisterFlagCompletionFunc("preset", cobra.FixedCompletions(profiles.PresetNames(), cobra.ShellCompDirectiveNoFileComp))
+	_ = c.RegisterFlagCompletionFunc("redirect", cobra.FixedCompletions([]string{"loopback", "relay", "manual", "device"}, cobra.ShellCompDirectiveNoFileComp))
+	return c
+}
+
+// printProviderAdded says what was written and what to do next.
+func printProviderAdded(ios *IOStreams, cfgPath string, info profiles.ProviderInfo) {
+	w := ios.ColorErr()
+	st := newStyles()
+	fmt.Fprintln(w, st.ok.Render(fmt.Sprintf("Added provider %q (%s) to %s.", info.Name, info.Title, cfgPath)))
+	if info.RedirectURI != "" {
+		fmt.Fprintf(w, "Register this redirect URI with %s: %s\n", info.Title, info.RedirectURI)
+		if info.RedirectNote != "" {
+			fmt.Fprintf(w, "  (%s)\n", info.RedirectNote)
+		}
+	} else if info.RedirectNote != "" {
+		fmt.Fprintf(w, "Redirect URI: %s\n", info.RedirectNote)
+	}
+	fmt.Fprintln(w, "Next:")
+	if info.NeedsSecret {
+		fmt.Fprintf(w, "  sbctl providers set-secret %s    # the app's client secret, into the keychain\n", info.Name)
+	}
+	fmt.Fprintf(w, "  sbctl profiles add <profile> --provider %s\n", info.Name)
 }
 
 func newProvidersSetSecretCmd(f *Factory) *cobra.Command {

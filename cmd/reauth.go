@@ -16,20 +16,8 @@ type reauthOptions struct {
 	NoBrowser bool
 	Device    bool
 	Manual    bool
+	WithToken bool
 	Timeout   time.Duration
-}
-
-func (o *reauthOptions) check() error {
-	n := 0
-	for _, b := range []bool{o.NoBrowser, o.Device, o.Manual} {
-		if b {
-			n++
-		}
-	}
-	if n > 1 {
-		return usageErr("--no-browser, --device and --manual exclude each other")
-	}
-	return nil
 }
 
 func addReauthFlags(c *cobra.Command, o *reauthOptions) {
@@ -37,6 +25,7 @@ func addReauthFlags(c *cobra.Command, o *reauthOptions) {
 	c.Flags().BoolVar(&o.Device, "device", false, "use the device flow (RFC 8628): sign in on another device with a code")
 	c.Flags().BoolVar(&o.Manual, "manual", false, "for SSH/headless: open the URL anywhere, then paste the address the browser ended on")
 	c.Flags().Var(durationFlag{&o.Timeout}, "timeout", "give up after this long")
+	c.MarkFlagsMutuallyExclusive("no-browser", "device", "manual")
 }
 
 func newReauthCmd(f *Factory) *cobra.Command {
@@ -56,26 +45,42 @@ mode (see 'sbctl providers show <p>').
   --manual      for SSH and headless machines: open the URL on any device,
                 then paste the address the browser ended on (or the code)
   --device      sign in on another device with a code, where supported
+  --with-token  no sign-in: read a token you already have from stdin (the
+                input of 'profiles add --with-token': JSON with access_token,
+                refresh_token, expires_in… or a bare access token)
 
 The old token stays in place until the new one is stored.`,
 		Example: `  sbctl reauth acme-x
   sbctl reauth acme-yt --device
-  ssh server sbctl reauth acme-li --manual`,
+  ssh server sbctl reauth acme-li --manual
+  jq -c . token.json | sbctl reauth acme-x --with-token`,
 		Args:              exactArgs(1, "one profile name"),
 		ValidArgsFunction: completeProfiles(f),
 		RunE: func(c *cobra.Command, args []string) error {
 			o.Name = args[0]
-			if err := o.check(); err != nil {
-				return err
-			}
 			m, err := f.Manager()
 			if err != nil {
 				return err
+			}
+			if o.WithToken {
+				// An unknown name is an error before stdin is read.
+				if _, err := m.Profile(o.Name); err != nil {
+					return err
+				}
+				t, err := readImportedToken(c.Context(), f.IO, m)
+				if err != nil {
+					return err
+				}
+				return reportImport(c.Context(), f, m, o.Name, m.ImportToken(c.Context(), o.Name, t), "Connected %q")
 			}
 			return runReauth(c, f, m, o)
 		},
 	}
 	addReauthFlags(c, o)
+	c.Flags().BoolVar(&o.WithToken, "with-token", false, "read an existing token from stdin instead of signing in")
+	c.MarkFlagsMutuallyExclusive("with-token", "no-browser")
+	c.MarkFlagsMutuallyExclusive("with-token", "device")
+	c.MarkFlagsMutuallyExclusive("with-token", "manual")
 	return c
 }
 

@@ -44,8 +44,8 @@ Exit codes: 0 all renewed (or fresh), 4 some need re-authentication,
 			if len(args) == 0 && !o.All {
 				return usageErr("name profiles to refresh, or use --all")
 			}
-			if o.Concurrency < 1 || o.Concurrency > 64 {
-				return usageErr("--concurrency %d: use 1 to 64", o.Concurrency)
+			if err := profiles.CheckConcurrency(o.Concurrency); err != nil {
+				return err
 			}
 			if o.Format != "" && o.Format != formatJSON {
 				return usageErr("refresh prints only json (-o json)")
@@ -101,7 +101,7 @@ func runRefresh(c *cobra.Command, f *Factory, o *refreshOptions) error {
 		reportRefresh(f.IO, results)
 		fmt.Fprintf(f.IO.ErrOut, "%d renewed, %d still fresh, %d need re-authentication, %d failed", renewed, fresh, reauth, failed)
 		if notRenewable > 0 {
-			fmt.Fprintf(f.IO.ErrOut, ", %d cannot be renewed yet", notRenewable)
+			fmt.Fprintf(f.IO.ErrOut, ", %d cannot be renewed now (see above)", notRenewable)
 		}
 		fmt.Fprintln(f.IO.ErrOut, ".")
 	}
@@ -111,7 +111,7 @@ func runRefresh(c *cobra.Command, f *Factory, o *refreshOptions) error {
 	case failed > 0:
 		return withCode(ExitError, nil)
 	case reauth > 0:
-		return withCode(ExitExpiring, nil)
+		return withCode(ExitNeedsReauth, nil)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -43,10 +44,13 @@ const EnvNow = "SBCTL_NOW"
 // Factory carries what commands depend on, so tests can swap any of it.
 type Factory struct {
 	IO *IOStreams
-	// ConfigPath and TokenStore come from the global flags.
-	ConfigPath string
-	TokenStore string
-	NoColor    bool
+	// ConfigPath and TokenStore come from the global flags; configNamedBy
+	// says whether --config or $SBCTL_CONFIG named the file (then it must
+	// exist).
+	ConfigPath    string
+	configNamedBy string
+	TokenStore    string
+	NoColor       bool
 	// warn, when set, receives the Manager's warnings instead of stderr
 	// (the TUI collects them and prints them after the screen closes).
 	warn io.Writer
@@ -64,10 +68,11 @@ func (f *Factory) Manager() (*profiles.Manager, error) {
 		warn = f.IO.ErrOut
 	}
 	m, err := profiles.Open(profiles.Options{
-		ConfigPath: f.ConfigPath,
-		TokenStore: f.TokenStore,
-		Now:        f.IO.Now,
-		Warn:       warn,
+		ConfigPath:    f.ConfigPath,
+		ConfigNamedBy: f.configNamedBy,
+		TokenStore:    f.TokenStore,
+		Now:           f.IO.Now,
+		Warn:          warn,
 	})
 	if err != nil {
 		return nil, err
@@ -101,6 +106,9 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 	root.SetErr(f.IO.ErrOut)
 	started := false
 	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
+		if err := c.ValidateFlagGroups(); err != nil {
+			return exclusiveFlagsErr(err)
+		}
 		started = true
 		if f.NoColor {
 			f.IO.DisableColor()
@@ -110,8 +118,14 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 		default:
 			return usageErr("--token-store %q: use %s (the OS keychain) or %s (a plain 0600 file, explicit opt-in)", f.TokenStore, profiles.StoreKeychain, profiles.StoreFile)
 		}
-		if f.ConfigPath == "" {
-			f.ConfigPath = config.Path()
+		switch {
+		case f.ConfigPath != "":
+			f.configNamedBy = "--config"
+		default:
+			var fromEnv bool
+			if f.ConfigPath, fromEnv = config.PathFromEnv(); fromEnv {
+				f.configNamedBy = "$" + config.EnvConfig
+			}
 		}
 		return nil
 	}
@@ -190,6 +204,23 @@ in a throwaway workspace.`,
 	root.SetHelpCommandGroupID("setup")
 	root.SetCompletionCommandGroupID("setup")
 	return root
+}
+
+var flagGroupRE = regexp.MustCompile(`\[([a-z0-9- ]+)\] were all set`)
+
+// exclusiveFlagsErr rewords cobra's mutually-exclusive-flags error
+// ("if any flags in the group [a b c] are set none of the others can be;
+// [a b] were all set") as a usage error naming the flags given.
+func exclusiveFlagsErr(err error) error {
+	m := flagGroupRE.FindStringSubmatch(err.Error())
+	if m == nil {
+		return usageErr("%v", err)
+	}
+	names := strings.Fields(m[1])
+	for i := range names {
+		names[i] = "--" + names[i]
+	}
+	return usageErr("%s cannot be used together; choose one", strings.Join(names, " and "))
 }
 
 // noArgsOrSubcommand makes `sbctl profiles nope` a usage error with a

@@ -82,7 +82,8 @@ func runSandboxServe(ctx context.Context, f *Factory, o *sandboxServeOptions) er
 		RotateRefresh: o.RotateRefresh, TokenLatency: o.TokenLatency, Now: f.IO.Now,
 	}
 	if !o.Quiet {
-		opts.Logf = func(format string, args ...any) { fmt.Fprintf(f.IO.ErrOut, "sandbox: "+format+"\n", args...) }
+		// The sandbox's log lines already start with "sandbox: ".
+		opts.Logf = func(format string, args ...any) { fmt.Fprintf(f.IO.ErrOut, format+"\n", args...) }
 	}
 	srv, err := sandbox.New(opts)
 	if err != nil {

@@ -45,6 +45,6 @@ has not expired yet.`,
 			return err
 		},
 	}
-	c.Flags().Var(durationFlag{&o.MinTTL}, "min-ttl", "renew first if the token expires within this (default 60s)")
+	c.Flags().Var(durationFlag{&o.MinTTL}, "min-ttl", "renew first if the token expires within this")
 	return c
 }

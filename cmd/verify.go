@@ -27,9 +27,10 @@ introspection, Meta's debug_token, Google's tokeninfo, or a userinfo / "me"
 call — and record the answer: a revoked grant or a changed password marks
 the profile needs_reauth with its reason, before a scheduled post fails.
 
-Exits like 'profiles check': 3 if a verified profile needs action now, 4 if
-some only expire within the window, 1 if some could not be checked (network,
-keychain), 0 otherwise.`,
+Exits like 'profiles check': 3 if a verified profile needs action now
+(including one whose token is no longer stored), 4 if some only expire
+within the window, 1 if some could not be checked (network, keychain,
+server) or are unknown, 0 otherwise.`,
 		Example:           "  sbctl profiles verify --all\n  sbctl profiles verify acme-x acme-fb",
 		ValidArgsFunction: completeProfiles(f),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -39,6 +40,9 @@ keychain), 0 otherwise.`,
 			}
 			if o.Format != "" && o.Format != formatJSON {
 				return usageErr("verify prints only json (-o json)")
+			}
+			if err := profiles.CheckConcurrency(o.Concurrency); err != nil {
+				return err
 			}
 			return runVerify(c, f, o)
 		},
@@ -67,20 +71,16 @@ func runVerify(c *cobra.Command, f *Factory, o *verifyOptions) error {
 	if lerr != nil {
 		return lerr
 	}
-	var action, expiring, failed int
 	byName := map[string]profiles.View{}
+	var verified []profiles.View
 	for _, v := range views {
-		if !names[v.Name] {
-			continue
-		}
-		byName[v.Name] = v
-		switch {
-		case v.Status.NeedsAction():
-			action++
-		case v.Status == profiles.StatusExpiring:
-			expiring++
+		if names[v.Name] {
+			byName[v.Name] = v
+			verified = append(verified, v)
 		}
 	}
+	sum := profiles.Summarize(verified)
+	failed := 0
 	for _, r := range results {
 		if r.Failed {
 			failed++
@@ -115,19 +115,15 @@ func runVerify(c *cobra.Command, f *Factory, o *verifyOptions) error {
 			}
 			return lipgloss.NewStyle()
 		})
-		fmt.Fprintf(f.IO.ErrOut, "%d verified: %d need action now, %d expiring, %d could not be checked.\n", len(results), action, expiring, failed)
+		fmt.Fprintf(f.IO.ErrOut, "%d verified: %d need action now, %d expiring, %d could not be checked.\n", len(results), len(sum.NeedAction), len(sum.Expiring), failed)
 	}
-	switch {
-	case err != nil:
+	if err != nil {
 		return err
-	case action > 0:
-		return withCode(ExitNeedsAction, nil)
-	case expiring > 0:
-		return withCode(ExitExpiring, nil)
-	case failed > 0:
-		// Nothing known to be wrong, but not everything could be asked:
-		// a cron job must not take that for "all fine".
-		return withCode(ExitError, nil)
+	}
+	// Nothing known to be wrong but not everything could be asked is exit
+	// 1: a cron job must not take that for "all fine".
+	if code := sum.ExitCode(failed); code != ExitOK {
+		return withCode(code, nil)
 	}
 	return nil
 }

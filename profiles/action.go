@@ -33,6 +33,13 @@ func (v *View) Action() Action {
 	return ActionNone
 }
 
+// MayWork reports whether the profile's connection may still work (ok,
+// expiring, or unknown): removing it would end something a reauth would
+// have to rebuild.
+func (v *View) MayWork() bool {
+	return v.Status == StatusOK || v.Status == StatusExpiring || v.Status == StatusUnknown
+}
+
 // SignInHint is what the person must do differently when signing in again
 // for this reason ("" when nothing).
 func SignInHint(r auth.Reason) string {

@@ -57,7 +57,7 @@ func refreshDigest(t *auth.Token) string {
 }
 
 func (m *Manager) writeMarker(name string, t *auth.Token) error {
-	b, _ := json.Marshal(renewalMarker{PID: os.Getpid(), StartedAt: time.Now().UTC(), RefreshSHA256: refreshDigest(t)})
+	b, _ := json.Marshal(renewalMarker{PID: os.Getpid(), StartedAt: m.now().UTC(), RefreshSHA256: refreshDigest(t)})
 	return config.WriteFileAtomic(m.markerPath(name), b, 0o600)
 }
 

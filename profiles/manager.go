@@ -34,7 +34,11 @@ const (
 // Options open a Manager. Zero values mean the real environment.
 type Options struct {
 	ConfigPath string
-	StateDir   string
+	// ConfigNamedBy says what named ConfigPath explicitly ("--config",
+	// "$SBCTL_CONFIG"); then the file must exist. "" is the default path,
+	// which may be absent (the first run).
+	ConfigNamedBy string
+	StateDir      string
 	// TokenStore is "keychain" (default) or "file" (explicit opt-in).
 	TokenStore string
 	Now        func() time.Time
@@ -42,6 +46,21 @@ type Options struct {
 	Warn io.Writer
 	// Store replaces the token store (tests).
 	Store store.Store
+	// Sleep waits between retries (backoff, Retry-After); nil is a real
+	// timer that ends early with ctx. Tests record the waits instead.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// sleepContext waits for d or until ctx is done.
+func sleepContext(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // Manager runs the operations on profiles that the CLI and the TUI share.
@@ -75,12 +94,17 @@ func Open(opts Options) (*Manager, error) {
 	if opts.Warn == nil {
 		opts.Warn = io.Discard
 	}
-	cfg, err := config.Load(opts.ConfigPath, config.Options{Presets: PresetNames()})
+	if opts.Sleep == nil {
+		opts.Sleep = sleepContext
+	}
+	cfg, err := config.Load(opts.ConfigPath, config.Options{Presets: PresetNames(), MustExist: opts.ConfigNamedBy != "", NamedBy: opts.ConfigNamedBy})
 	if err != nil {
 		return nil, err
 	}
 	return &Manager{Config: cfg, State: NewStateFile(opts.StateDir), now: opts.Now, warn: opts.Warn, opts: opts}, nil
 }
+
+func (m *Manager) sleep(ctx context.Context, d time.Duration) error { return m.opts.Sleep(ctx, d) }
 
 // Now is the manager's clock.
 func (m *Manager) Now() time.Time { return m.now() }
@@ -137,10 +161,16 @@ func (e *UsageError) Error() string { return e.Msg }
 type NotFoundError struct {
 	Kind, Name string
 	Similar    []string
+	// Hint replaces the suggestions when there is a better next step (a
+	// preset that is not configured yet).
+	Hint string
 }
 
 func (e *NotFoundError) Error() string {
 	msg := fmt.Sprintf("no %s named %q", e.Kind, e.Name)
+	if e.Hint != "" {
+		return msg + "; " + e.Hint
+	}
 	if len(e.Similar) > 0 {
 		q := make([]string, len(e.Similar))
 		for i, s := range e.Similar {
@@ -176,12 +206,17 @@ func (m *Manager) Group(name string) (*config.Group, error) {
 	return nil, &NotFoundError{Kind: "group", Name: name, Similar: config.Closest(name, m.Config.GroupNames())}
 }
 
-// Provider looks a configured provider up, or returns a NotFoundError.
+// Provider looks a configured provider up, or returns a NotFoundError. A
+// preset's name that is not configured yet says how to configure it.
 func (m *Manager) Provider(name string) (*config.Provider, error) {
 	if p, ok := m.Config.Provider(name); ok {
 		return p, nil
 	}
-	return nil, &NotFoundError{Kind: "provider", Name: name, Similar: config.Closest(name, m.Config.ProviderNames())}
+	nf := &NotFoundError{Kind: "provider", Name: name, Similar: config.Closest(name, m.Config.ProviderNames())}
+	if pr, ok := provider.Lookup(name); ok && pr.Name != provider.TypeOIDC && pr.Name != provider.TypeOAuth2 {
+		nf.Hint = fmt.Sprintf("%s is a built-in preset that is not configured yet: add it with `sbctl providers add %s --client-id <your %s app's client id>`", pr.Name, pr.Name, pr.Title)
+	}
+	return nil, nf
 }
 
 // loadState reads the state file, rebuilding it from the token store when
@@ -425,7 +460,7 @@ func (m *Manager) Show(ctx context.Context, name string, window time.Duration) (
 	return m.view(p, st.Profiles[p.Name], m.now(), window), nil
 }
 
-// CheckResult sums a list up for `profiles check` (exit 3 / 4 / 0).
+// CheckResult sums a list up for `profiles check` and `verify`.
 type CheckResult struct {
 	NeedAction []View
 	Expiring   []View
@@ -433,12 +468,9 @@ type CheckResult struct {
 	Total      int
 }
 
-// Check evaluates every profile.
-func (m *Manager) Check(ctx context.Context, f Filter) (CheckResult, error) {
-	views, err := m.List(ctx, f)
-	if err != nil {
-		return CheckResult{}, err
-	}
+// Summarize sorts views by what they need, in one place for every front
+// end.
+func Summarize(views []View) CheckResult {
 	r := CheckResult{Total: len(views)}
 	for _, v := range views {
 		switch {
@@ -450,7 +482,38 @@ func (m *Manager) Check(ctx context.Context, f Filter) (CheckResult, error) {
 			r.Unknown = append(r.Unknown, v)
 		}
 	}
-	return r, nil
+	return r
+}
+
+// Healthy reports whether every profile is known to be fine: nothing
+// needs action, nothing expires within the window, nothing is unknown.
+func (r CheckResult) Healthy() bool {
+	return len(r.NeedAction) == 0 && len(r.Expiring) == 0 && len(r.Unknown) == 0
+}
+
+// ExitCode is the process exit code of `profiles check` and `verify`
+// (contract: SPEC §4): 3 when a profile needs action now, else 4 when some
+// expire within the window, else 1 when some could not be checked
+// (unknown), else 0. unchecked counts profiles a verify could not ask.
+func (r CheckResult) ExitCode(unchecked int) int {
+	switch {
+	case len(r.NeedAction) > 0:
+		return 3
+	case len(r.Expiring) > 0:
+		return 4
+	case len(r.Unknown) > 0 || unchecked > 0:
+		return 1
+	}
+	return 0
+}
+
+// Check evaluates every profile.
+func (m *Manager) Check(ctx context.Context, f Filter) (CheckResult, error) {
+	views, err := m.List(ctx, f)
+	if err != nil {
+		return CheckResult{}, err
+	}
+	return Summarize(views), nil
 }
 
 // configLock serialises read-modify-write of the config file between
@@ -481,3 +544,6 @@ func (m *Manager) editConfig(ctx context.Context, edit func(c *config.Config) er
 	m.provMu.Unlock()
 	return nil
 }
+
+// ConfigPath is the config file the Manager reads and edits.
+func (m *Manager) ConfigPath() string { return m.Config.Path }

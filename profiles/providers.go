@@ -106,7 +106,9 @@ func (m *Manager) newProvider(ctx context.Context, name string, scopes []string)
 	}
 	p, err := provider.New(s, &http.Client{Timeout: HTTPTimeout})
 	if err != nil {
-		return nil, fmt.Errorf("%s:%d: provider %q: %w", m.Config.Path, cp.Line, name, err)
+		// provider.New names the provider itself; say where it is defined.
+		msg := strings.TrimPrefix(err.Error(), fmt.Sprintf("provider %q: ", name))
+		return nil, fmt.Errorf("%s:%d: provider %q: %s", m.Config.Path, cp.Line, name, msg)
 	}
 	p.SetClock(m.now)
 	return p, nil
@@ -179,7 +181,7 @@ func (m *Manager) DescribeProvider(name string) (ProviderInfo, error) {
 		Name: name, Type: s.Type, Title: pr.Title, Configured: configured,
 		Mode: string(pr.Redirect), AuthURL: pr.AuthURL, TokenURL: pr.TokenURL, RevokeURL: pr.RevokeURL,
 		Issuer: firstNonEmpty(s.Issuer, pr.Issuer), Scopes: pr.DefaultScopes, PKCE: string(pr.PKCE),
-		ClientAuth: string(pr.AuthStyle), Renewal: string(pr.Renewal), RotatesTokens: pr.RotatesRefresh,
+		ClientAuth: describeClientAuth(pr, s), Renewal: string(pr.Renewal), RotatesTokens: pr.RotatesRefresh,
 		Check: pr.Check, NeedsSecret: pr.NeedsSecret, Notes: pr.Notes,
 	}
 	if configured {
@@ -201,6 +203,22 @@ func (m *Manager) DescribeProvider(name string) (ProviderInfo, error) {
 	}
 	info.RedirectURI, info.RedirectNote = redirectToRegister(pr, s)
 	return info, nil
+}
+
+// describeClientAuth says how a confidential client authenticates: the
+// config's choice, a network's documented method, or for the generic
+// kinds HTTP Basic with one fallback to the form (RFC 6749 §2.3.1).
+func describeClientAuth(pr provider.Preset, s provider.Settings) string {
+	if s.AuthStyle != "" {
+		if st, ok := provider.ParseAuthStyle(string(s.AuthStyle)); ok {
+			return string(st)
+		}
+		return string(s.AuthStyle)
+	}
+	if pr.Name == provider.TypeOIDC || pr.Name == provider.TypeOAuth2 {
+		return "basic, then body once if the server refuses it"
+	}
+	return string(pr.AuthStyle)
 }
 
 // redirectToRegister is the redirect URI the user registers with the
@@ -239,6 +257,16 @@ func firstNonEmpty(v ...string) string {
 	return ""
 }
 
+// cleanAccount makes a network's account fit to print.
+func cleanAccount(a provider.Account) provider.Account {
+	return provider.Account{ID: cleanText(a.ID), Name: cleanText(a.Name)}
+}
+
+// accountLabel is how an account is shown everywhere (the connect line,
+// list, show, the TUI, JSON "account"): its name, else its id, so a
+// server whose ID token carries only `sub` still shows who it is.
+func accountLabel(a provider.Account) string { return firstNonEmpty(a.Name, a.ID) }
+
 // cleanText keeps what a provider says about an account (its display
 // name) printable: control and bidi-override characters would let a
 // hostile account name rewrite the user's terminal.
@@ -256,4 +284,56 @@ func cleanText(s string) string {
 		out = string([]rune(out)[:100]) + "…"
 	}
 	return out
+}
+
+// ProviderSpec is a provider for `sbctl providers add`: a preset (or the
+// generic oidc / oauth2) with the app's client id and the settings the
+// network needs.
+type ProviderSpec struct {
+	Name   string
+	Preset string // "" = Name, which must then be a preset
+	config.NewProvider
+}
+
+// AddProvider writes a provider into the config, in place, after checking
+// it as `reauth` would use it (so a bad URL or a redirect mode the network
+// does not allow changes nothing). It returns what `providers show` says,
+// including the redirect URI to register.
+func (m *Manager) AddProvider(ctx context.Context, s ProviderSpec) (ProviderInfo, error) {
+	s.Name = config.NormalizeName(s.Name)
+	if err := config.ValidateName("provider", s.Name); err != nil {
+		return ProviderInfo{}, &UsageError{Msg: err.Error()}
+	}
+	typ := s.Preset
+	if typ == "" {
+		typ = s.Name
+	}
+	pr, ok := provider.Lookup(typ)
+	if !ok {
+		msg := fmt.Sprintf("%q is not a built-in preset: give --preset (one of %s)", typ, strings.Join(PresetNames(), ", "))
+		if s.Preset != "" {
+			msg = fmt.Sprintf("unknown preset %q%s: use one of %s", s.Preset, config.DidYouMean(s.Preset, PresetNames()), strings.Join(PresetNames(), ", "))
+		}
+		return ProviderInfo{}, &UsageError{Msg: msg}
+	}
+	if cp, exists := m.Config.Provider(s.Name); exists {
+		return ProviderInfo{}, &UsageError{Msg: fmt.Sprintf("provider %q already exists (%s:%d); edit it there, or choose another name", s.Name, m.Config.Path, cp.Line)}
+	}
+	if strings.TrimSpace(s.ClientID) == "" {
+		return ProviderInfo{}, &UsageError{Msg: fmt.Sprintf("--client-id is required: register an app with %s and give its client id", pr.Title)}
+	}
+	s.NewProvider.Name, s.NewProvider.Type = s.Name, pr.Name
+	set := Settings(&config.Provider{
+		Name: s.Name, Type: pr.Name, ClientID: s.ClientID, Issuer: s.Issuer, AuthURL: s.AuthURL, TokenURL: s.TokenURL,
+		RevokeURL: s.RevokeURL, IntrospectURL: s.IntrospectURL, UserinfoURL: s.UserinfoURL, DeviceAuthURL: s.DeviceAuthURL,
+		Scopes: s.Scopes, Redirect: s.Redirect, RedirectPort: s.RedirectPort, RelayURL: s.RelayURL,
+		GraphVersion: s.GraphVersion, ClientAuth: s.ClientAuth,
+	})
+	if _, err := provider.New(set, nil); err != nil {
+		return ProviderInfo{}, &UsageError{Msg: strings.TrimPrefix(err.Error(), fmt.Sprintf("provider %q: ", s.Name)) + "; nothing was written"}
+	}
+	if err := m.editConfig(ctx, func(c *config.Config) error { return c.AddProvider(s.NewProvider) }); err != nil {
+		return ProviderInfo{}, err
+	}
+	return m.DescribeProvider(s.Name)
 }

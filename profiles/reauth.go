@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"time"
 
@@ -54,6 +53,7 @@ func (m *Manager) Reauth(ctx context.Context, name string, o ReauthOptions) (Rea
 	if err != nil {
 		return res, err
 	}
+	name = p.Name // the config's (NFC) spelling names every item and record
 	// Find out now, not after the user has signed in, whether the token
 	// can be stored.
 	st, err := m.Store()
@@ -96,10 +96,10 @@ func (m *Manager) Reauth(ctx context.Context, name string, o ReauthOptions) (Rea
 		if err != nil {
 			return res, err
 		}
-		// x/oauth2 polls with this client: never follow a redirect with the
-		// client secret and device code in the body.
-		hc := &http.Client{Timeout: HTTPTimeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-		dctx := context.WithValue(ctx, oauth2.HTTPClient, hc)
+		// x/oauth2 polls with the provider's own client: sbctl's user
+		// agent, timeout and body limit, and no redirect is followed with
+		// the client secret and device code in the body.
+		dctx := context.WithValue(ctx, oauth2.HTTPClient, prov.HTTPClient())
 		ot, err := flow.DeviceFlow(dctx, cfg, flow.DeviceParams{Stderr: o.Stderr, Timeout: o.Timeout})
 		if err != nil {
 			return res, err
@@ -151,7 +151,7 @@ func (m *Manager) Reauth(ctx context.Context, name string, o ReauthOptions) (Rea
 	if err != nil && !errors.Is(err, provider.ErrNoAccount) {
 		fmt.Fprintf(m.warn, "warning: connected, but could not read the account name: %v\n", err)
 	}
-	acct.ID, acct.Name = cleanText(acct.ID), cleanText(acct.Name)
+	acct = cleanAccount(acct)
 	res.Account = acct
 	// Meta's data-access deadline is known only from debug_token.
 	var dataAccess time.Time
@@ -181,7 +181,7 @@ func (m *Manager) Reauth(ctx context.Context, name string, o ReauthOptions) (Rea
 			res.PreviousAccount = firstNonEmpty(old.Account, old.AccountID)
 		}
 		rec := RecordFromToken(tok, now)
-		rec.Account, rec.AccountID = acct.Name, acct.ID
+		rec.Account, rec.AccountID = accountLabel(acct), acct.ID
 		if !dataAccess.IsZero() {
 			d := dataAccess.UTC()
 			rec.ConsentExpiresAt = &d

@@ -2,6 +2,7 @@ package profiles
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -12,8 +13,21 @@ import (
 	"github.com/sbctl/sbctl/config"
 )
 
-// DefaultConcurrency is how many profiles `refresh` renews at once.
-const DefaultConcurrency = 8
+// DefaultConcurrency is how many profiles `refresh` and `verify` handle at
+// once; MaxConcurrency bounds what a user may ask for (networks throttle
+// bursts, and each profile holds a lock file and a connection).
+const (
+	DefaultConcurrency = 8
+	MaxConcurrency     = 64
+)
+
+// CheckConcurrency refuses a parallelism outside 1..MaxConcurrency.
+func CheckConcurrency(n int) error {
+	if n < 1 || n > MaxConcurrency {
+		return &UsageError{Msg: fmt.Sprintf("--concurrency %d: use 1 to %d", n, MaxConcurrency)}
+	}
+	return nil
+}
 
 // RefreshOptions select what `sbctl refresh` renews.
 type RefreshOptions struct {
@@ -80,8 +94,11 @@ func (m *Manager) Refresh(ctx context.Context, o RefreshOptions) ([]RenewResult,
 		work = append(work, p)
 	}
 	conc := o.Concurrency
-	if conc <= 0 {
+	if conc == 0 {
 		conc = DefaultConcurrency
+	}
+	if err := CheckConcurrency(conc); err != nil {
+		return nil, err
 	}
 	out := make([]RenewResult, len(work))
 	limits := newRateLimits()

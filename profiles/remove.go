@@ -38,6 +38,7 @@ func (m *Manager) Remove(ctx context.Context, name string, opts RemoveOptions) (
 	if err != nil {
 		return res, err
 	}
+	name = p.Name // the config's (NFC) spelling names every item and record
 	st, err := m.State.Load()
 	if err != nil && !errors.Is(err, errStateMissing) && !errors.Is(err, ErrStateCorrupt) {
 		return res, err

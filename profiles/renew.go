@@ -55,6 +55,18 @@ type NeedsReauthError struct {
 	Msg    string
 }
 
+// NotConnectedError: the profile has no stored token (never connected, or
+// the token was deleted by hand or by another tool). Like
+// NeedsReauthError, only `sbctl reauth` helps (exit code 4 for `token`).
+type NotConnectedError struct {
+	Name string
+	Msg  string
+}
+
+func (e *NotConnectedError) Error() string {
+	return fmt.Sprintf("profile %q is not connected: %s; connect it with `sbctl reauth %s`", e.Name, e.Msg, e.Name)
+}
+
 func (e *NeedsReauthError) Error() string {
 	msg := fmt.Sprintf("profile %q needs re-authentication", e.Name)
 	if e.Reason != "" {
@@ -63,8 +75,16 @@ func (e *NeedsReauthError) Error() string {
 	if e.Msg != "" {
 		msg += ": " + e.Msg
 	}
-	msg = strings.TrimSuffix(strings.TrimSuffix(msg, ": run sbctl reauth"), "; run sbctl reauth")
-	return msg + fmt.Sprintf("; run `sbctl reauth %s`", e.Name)
+	return trimReauthAdvice(msg) + fmt.Sprintf("; run `sbctl reauth %s`", e.Name)
+}
+
+// trimReauthAdvice drops a network's generic "run sbctl reauth" from a
+// message that will name the exact command itself.
+func trimReauthAdvice(msg string) string {
+	for _, suffix := range []string{": run sbctl reauth", "; run sbctl reauth", "; re-authenticate with `sbctl reauth`"} {
+		msg = strings.TrimSuffix(msg, suffix)
+	}
+	return msg
 }
 
 // renewOptions tune renewOne.
@@ -115,7 +135,7 @@ func (m *Manager) renewLocked(ctx context.Context, p *config.Profile, o renewOpt
 	}
 	before, err := store.GetToken(ctx, st, p.Name)
 	if errors.Is(err, store.ErrNotFound) {
-		return m.needsReauth(res, "", "it was never connected (no token stored)", nil)
+		return m.notConnected(res, "no token is stored (never connected, or its token was deleted)")
 	}
 	if err != nil {
 		return fail(err)
@@ -136,7 +156,7 @@ func (m *Manager) renewLocked(ctx context.Context, p *config.Profile, o renewOpt
 	defer unlock()
 	tok, err := store.GetToken(ctx, st, p.Name)
 	if errors.Is(err, store.ErrNotFound) {
-		return m.needsReauth(res, "", "its token was removed meanwhile", nil)
+		return m.notConnected(res, "its token was removed meanwhile")
 	}
 	if err != nil {
 		return fail(err)
@@ -225,10 +245,8 @@ func (m *Manager) renewWithRetry(ctx context.Context, prov *provider.Provider, t
 			}
 			wait = pe.RetryAfter
 		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(wait):
+		if err := m.sleep(ctx, wait); err != nil {
+			return nil, err
 		}
 		delay *= 2
 	}
@@ -244,11 +262,11 @@ func (m *Manager) renewFailed(res RenewResult, providerName string, tok *auth.To
 		if crashed != nil {
 			msg = fmt.Sprintf("an earlier sbctl (pid %d) was stopped at %s while renewing this profile, after %s may already have replaced its refresh token; the old one is now refused, so the grant is lost", crashed.PID, crashed.StartedAt.Format(time.RFC3339), providerName)
 		}
-		return m.needsReauth(res, pe.Reason, msg, err)
+		return m.needsReauth(res, pe.Reason, msg, err, m.endedAt(tok))
 	case errors.Is(err, provider.ErrCannotRenew):
 		m.clearMarker(res.Name)
 		if !tok.Expiry.IsZero() && !m.now().Before(tok.Expiry) {
-			return m.needsReauth(res, auth.ReasonExpired, err.Error(), err)
+			return m.needsReauth(res, auth.ReasonExpired, err.Error(), err, tok.Expiry)
 		}
 		res.Outcome, res.token, res.Message, res.err = OutcomeNotRenewed, tok, err.Error(), err
 		res.ExpiresAt = utc(&tok.Expiry)
@@ -261,25 +279,56 @@ func (m *Manager) renewFailed(res RenewResult, providerName string, tok *auth.To
 	}
 	res.Outcome, res.err, res.Message = OutcomeFailed, err, err.Error()
 	res.token = tok
-	if pe != nil && pe.Kind == provider.KindTransient {
+	if pe != nil {
+		// The network was asked and gave no usable answer (a 5xx, a
+		// refused client, a malformed reply): nothing is known to be
+		// wrong, but the connection is not known to work either.
 		res.update = unknownRecord(err)
 	}
 	return res
 }
 
-func (m *Manager) needsReauth(res RenewResult, reason auth.Reason, msg string, err error) RenewResult {
-	if reason == "" && err != nil {
+// needsReauth: only a reauth can help. ended is when the connection ended,
+// for the reasons that mean it did (expired, consent_expired); zero if not
+// known.
+func (m *Manager) needsReauth(res RenewResult, reason auth.Reason, msg string, err error, ended time.Time) RenewResult {
+	if reason == "" {
 		reason = auth.ReasonInvalid
 	}
-	res.Outcome, res.Reason, res.Message = OutcomeNeedsReauth, reason, msg
+	res.Outcome, res.Reason, res.Message = OutcomeNeedsReauth, reason, trimReauthAdvice(msg)
 	if err == nil {
 		err = &NeedsReauthError{Name: res.Name, Reason: reason, Msg: msg}
 	}
 	res.err = err
-	if reason != "" {
-		res.update = deadRecord(reason, msg)
-	}
+	res.update = deadRecord(reason, msg, ended)
 	return res
+}
+
+// notConnected: the store holds no token for the profile, whatever the
+// state file said; the status becomes not_connected.
+func (m *Manager) notConnected(res RenewResult, msg string) RenewResult {
+	res.Outcome, res.Message = OutcomeNeedsReauth, msg
+	res.err = &NotConnectedError{Name: res.Name, Msg: msg}
+	res.update = goneRecord
+	return res
+}
+
+// endedAt is when a connection the network just called dead ended: the
+// expiry that decides the connection (the refresh token's where there is
+// one, else the access token's) if it already passed, else now.
+func (m *Manager) endedAt(t *auth.Token) time.Time {
+	now := m.now()
+	if t == nil {
+		return now
+	}
+	end := t.Expiry
+	if t.HasRefresh() {
+		end = t.RefreshExpiry
+	}
+	if !end.IsZero() && end.Before(now) {
+		return end
+	}
+	return now
 }
 
 // The record helpers turn the current state record (which keeps account
@@ -298,12 +347,20 @@ func (m *Manager) renewedRecord(t *auth.Token) func(cur *Record) *Record {
 	}
 }
 
-func deadRecord(reason auth.Reason, msg string) func(cur *Record) *Record {
+func deadRecord(reason auth.Reason, msg string, ended time.Time) func(cur *Record) *Record {
 	return func(cur *Record) *Record {
 		cur.Connected, cur.NeedsReauth, cur.Reason, cur.Unknown, cur.LastError = true, true, reason, false, msg
+		cur.EndedAt = nil
+		if (reason == auth.ReasonExpired || reason == auth.ReasonConsentExpired) && !ended.IsZero() {
+			e := ended.UTC()
+			cur.EndedAt = &e
+		}
 		return cur
 	}
 }
+
+// goneRecord forgets a connection whose token is no longer stored.
+func goneRecord(*Record) *Record { return &Record{} }
 
 // unknownRecord marks a transient failure; it never hides a known problem
 // (Evaluate lets expiry and needs_reauth win over unknown).

@@ -19,21 +19,26 @@ import (
 // Record is what sbctl knows about one profile's connection, without any
 // secret: enough to list and evaluate profiles without the keychain.
 type Record struct {
-	Connected        bool        `json:"connected"`
-	AccountID        string      `json:"account_id,omitempty"`
-	Account          string      `json:"account,omitempty"`
-	HasRefresh       bool        `json:"has_refresh,omitempty"`
-	ExpiresAt        *time.Time  `json:"expires_at,omitempty"`
-	RefreshExpiresAt *time.Time  `json:"refresh_expires_at,omitempty"`
-	ConsentExpiresAt *time.Time  `json:"consent_expires_at,omitempty"`
-	ConnectedAt      *time.Time  `json:"connected_at,omitempty"`
-	LastRefreshedAt  *time.Time  `json:"last_refreshed_at,omitempty"`
-	LastVerifiedAt   *time.Time  `json:"last_verified_at,omitempty"`
-	Scopes           []string    `json:"scopes,omitempty"`
-	NeedsReauth      bool        `json:"needs_reauth,omitempty"`
-	Reason           auth.Reason `json:"reason,omitempty"`
-	Unknown          bool        `json:"unknown,omitempty"`
-	LastError        string      `json:"last_error,omitempty"`
+	Connected        bool       `json:"connected"`
+	AccountID        string     `json:"account_id,omitempty"`
+	Account          string     `json:"account,omitempty"`
+	HasRefresh       bool       `json:"has_refresh,omitempty"`
+	ExpiresAt        *time.Time `json:"expires_at,omitempty"`
+	RefreshExpiresAt *time.Time `json:"refresh_expires_at,omitempty"`
+	ConsentExpiresAt *time.Time `json:"consent_expires_at,omitempty"`
+	ConnectedAt      *time.Time `json:"connected_at,omitempty"`
+	LastRefreshedAt  *time.Time `json:"last_refreshed_at,omitempty"`
+	LastVerifiedAt   *time.Time `json:"last_verified_at,omitempty"`
+	Scopes           []string   `json:"scopes,omitempty"`
+	// NeedsReauth: the network definitely refused the grant; Reason says
+	// why (expired and consent_expired make the status expired).
+	NeedsReauth bool        `json:"needs_reauth,omitempty"`
+	Reason      auth.Reason `json:"reason,omitempty"`
+	// EndedAt is when the connection ended, as far as sbctl knows: set
+	// when the network said so before sbctl's own expiry estimate.
+	EndedAt   *time.Time `json:"ended_at,omitempty"`
+	Unknown   bool       `json:"unknown,omitempty"`
+	LastError string     `json:"last_error,omitempty"`
 }
 
 // RecordFromToken describes a freshly stored token.

@@ -52,14 +52,10 @@ func Evaluate(rec *Record, now time.Time, window time.Duration) Health {
 	if rec == nil || !rec.Connected {
 		return Health{Status: StatusNotConnected, Detail: "no token stored: connect it with `sbctl reauth`"}
 	}
-	if rec.NeedsReauth {
-		r := rec.Reason
-		if r == auth.ReasonNone {
-			r = auth.ReasonInvalid
-		}
-		return Health{Status: StatusNeedsReauth, Reason: r, Detail: r.Explain()}
-	}
 	exp, cause := connectionExpiry(rec)
+	if rec.NeedsReauth {
+		return rejected(rec, exp, now)
+	}
 	if !exp.IsZero() && !now.Before(exp) {
 		h := Health{Status: StatusExpired, ConnectionExpiry: exp}
 		switch cause {
@@ -73,7 +69,7 @@ func Evaluate(rec *Record, now time.Time, window time.Duration) Health {
 		return h
 	}
 	if rec.Unknown {
-		return Health{Status: StatusUnknown, ConnectionExpiry: exp, Detail: "the last check failed for a temporary reason" + lastError(rec)}
+		return Health{Status: StatusUnknown, ConnectionExpiry: exp, Detail: "the last check could not be completed" + lastError(rec)}
 	}
 	if !exp.IsZero() && exp.Sub(now) <= window {
 		h := Health{Status: StatusExpiring, ConnectionExpiry: exp}
@@ -93,6 +89,27 @@ func Evaluate(rec *Record, now time.Time, window time.Duration) Health {
 		h.Detail = "renews automatically"
 	case exp.IsZero():
 		h.Detail = "the token has no known expiry"
+	}
+	return h
+}
+
+// rejected is the health of a connection the network refused. A network
+// that says the connection ended (its own "expired") makes it expired like
+// a date sbctl saw pass; needs_reauth is for the other rejections.
+func rejected(rec *Record, exp, now time.Time) Health {
+	r := rec.Reason
+	if r == auth.ReasonNone {
+		r = auth.ReasonInvalid
+	}
+	if r != auth.ReasonExpired && r != auth.ReasonConsentExpired {
+		return Health{Status: StatusNeedsReauth, Reason: r, Detail: r.Explain()}
+	}
+	h := Health{Status: StatusExpired, Reason: r, Detail: r.Explain()}
+	switch {
+	case rec.EndedAt != nil:
+		h.ConnectionExpiry = *rec.EndedAt
+	case !exp.IsZero() && !now.Before(exp):
+		h.ConnectionExpiry = exp
 	}
 	return h
 }

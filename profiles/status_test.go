@@ -41,6 +41,11 @@ func TestEvaluate(t *testing.T) {
 		{"rejection beats expiry", &Record{Connected: true, ExpiresAt: at(-day), NeedsReauth: true, Reason: auth.ReasonAccessRevoked}, week, StatusNeedsReauth, auth.ReasonAccessRevoked, nil},
 		{"transient failure", &Record{Connected: true, HasRefresh: true, Unknown: true, LastError: "503"}, week, StatusUnknown, "", nil},
 		{"transient failure but known expired", &Record{Connected: true, ExpiresAt: at(-day), Unknown: true}, week, StatusExpired, auth.ReasonExpired, at(-day)},
+		// The network said the connection ended (Facebook 190/463, the
+		// sandbox's expire): expired, not needs_reauth, with its date.
+		{"network says expired", &Record{Connected: true, ExpiresAt: at(20 * day), NeedsReauth: true, Reason: auth.ReasonExpired, EndedAt: at(-time.Hour)}, week, StatusExpired, auth.ReasonExpired, at(-time.Hour)},
+		{"network says consent ended", &Record{Connected: true, HasRefresh: true, NeedsReauth: true, Reason: auth.ReasonConsentExpired, EndedAt: at(-day)}, week, StatusExpired, auth.ReasonConsentExpired, at(-day)},
+		{"network says expired, no date recorded", &Record{Connected: true, ExpiresAt: at(-2 * day), NeedsReauth: true, Reason: auth.ReasonExpired}, week, StatusExpired, auth.ReasonExpired, at(-2 * day)},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -20,6 +20,7 @@ func (m *Manager) Token(ctx context.Context, name string, minTTL time.Duration) 
 	if err != nil {
 		return "", err
 	}
+	name = p.Name // the config's (NFC) spelling names every item and record
 	if st, _ := m.State.Load(); st.Profiles[name] != nil && st.Profiles[name].NeedsReauth {
 		rec := st.Profiles[name]
 		return "", &NeedsReauthError{Name: name, Reason: rec.Reason, Msg: rec.Reason.Explain()}
@@ -33,8 +34,12 @@ func (m *Manager) Token(ctx context.Context, name string, minTTL time.Duration) 
 		return res.token.AccessToken, nil
 	case OutcomeNeedsReauth:
 		var nr *NeedsReauthError
-		if errors.As(res.err, &nr) {
+		var nc *NotConnectedError
+		switch {
+		case errors.As(res.err, &nr):
 			return "", nr
+		case errors.As(res.err, &nc):
+			return "", nc
 		}
 		return "", &NeedsReauthError{Name: name, Reason: res.Reason, Msg: res.Message}
 	}

@@ -21,6 +21,8 @@ type VerifyResult struct {
 	Check   string      `json:"check,omitempty"`
 	Message string      `json:"message,omitempty"`
 	Failed  bool        `json:"failed,omitempty"` // the question could not be answered
+	// Status is the profile's status once the answer is recorded.
+	Status Status `json:"status"`
 }
 
 // Verify asks each profile's network whether its grant is still good
@@ -41,8 +43,11 @@ func (m *Manager) Verify(ctx context.Context, names []string, all bool, concurre
 			selected = append(selected, p)
 		}
 	}
-	if concurrency <= 0 {
+	if concurrency == 0 {
 		concurrency = DefaultConcurrency
+	}
+	if err := CheckConcurrency(concurrency); err != nil {
+		return nil, err
 	}
 	results := make([]VerifyResult, len(selected))
 	updates := make([]RenewResult, len(selected))
@@ -63,18 +68,23 @@ func (m *Manager) Verify(ctx context.Context, names []string, all bool, concurre
 	if err := m.saveRecords(context.WithoutCancel(ctx), updates); err != nil {
 		return results, err
 	}
+	if st, err := m.State.Load(); err == nil {
+		now, window := m.now(), m.Config.Defaults.ExpiringWithin
+		for i, p := range selected {
+			results[i].Status = Evaluate(st.Profiles[p.Name], now, window).Status
+		}
+	}
 	return results, ctx.Err()
 }
 
 func (m *Manager) verifyOne(ctx context.Context, p *config.Profile) (VerifyResult, RenewResult) {
 	vr := VerifyResult{Name: p.Name}
 	upd := RenewResult{Name: p.Name}
+	// Every failure to get an answer leaves the profile unknown, with why:
+	// a check that could not be made is never taken for a good one.
 	failed := func(err error) (VerifyResult, RenewResult) {
 		vr.Failed, vr.Message = true, err.Error()
-		var pe *provider.Error
-		if errors.As(err, &pe) && pe.Kind == provider.KindTransient {
-			upd.update = unknownRecord(err)
-		}
+		upd.update = unknownRecord(err)
 		return vr, upd
 	}
 	st, err := m.Store()
@@ -83,7 +93,8 @@ func (m *Manager) verifyOne(ctx context.Context, p *config.Profile) (VerifyResul
 	}
 	tok, err := store.GetToken(ctx, st, p.Name)
 	if errors.Is(err, store.ErrNotFound) {
-		vr.Message = "never connected"
+		vr.Message = "no token is stored (never connected, or its token was deleted)"
+		upd.update = goneRecord
 		return vr, upd
 	}
 	if err != nil {
@@ -92,60 +103,112 @@ func (m *Manager) verifyOne(ctx context.Context, p *config.Profile) (VerifyResul
 	// Checks other than introspection look at the access token: renew a
 	// lapsed one first, so an expired access token is not taken for a
 	// dead grant.
+	renewed := false
 	if !tok.Expiry.IsZero() && !m.now().Before(tok.Expiry) && tok.HasRefresh() {
 		r := m.renewOne(ctx, p, renewOptions{Retries: 1})
-		switch r.Outcome {
-		case OutcomeRenewed, OutcomeFresh:
-			tok = r.token
-			upd.update = r.update
-		case OutcomeNeedsReauth:
-			vr.Reason, vr.Message = r.Reason, r.Message
-			upd.update = r.update
-			return vr, upd
-		default:
-			return failed(r.err)
+		if done, vres, ures := verdictOfRenewal(vr, upd, r); done {
+			return vres, ures
 		}
+		tok, upd.update, renewed = r.token, r.update, true
 	}
 	prov, err := m.providerFor(ctx, p.Provider, p.Scopes)
 	if err != nil {
 		return failed(err)
 	}
 	v, err := prov.Verify(ctx, tok)
+	if errors.Is(err, provider.ErrCheckByRenewal) && tok.HasRefresh() && !renewed {
+		// The network cannot say (a public client may not introspect,
+		// userinfo refuses without a reason): a renewal is the proof.
+		r := m.renewOne(ctx, p, renewOptions{Force: true, Retries: 1})
+		if done, vres, ures := verdictOfRenewal(vr, upd, r); done {
+			return vres, ures
+		}
+		vr.Check, vr.Valid = CheckRenewal, true
+		return vr, m.validVerdict(upd, r.update, &provider.Verdict{Valid: true, Expiry: r.token.Expiry})
+	}
 	if err != nil {
 		return failed(err)
 	}
+	if !v.Valid && v.Reason == auth.ReasonExpired && tok.HasRefresh() && !renewed {
+		// The network says the access token lapsed before sbctl's own
+		// estimate: that is no verdict on the grant. Renew, and ask again
+		// with the new token.
+		r := m.renewOne(ctx, p, renewOptions{Force: true, Retries: 1})
+		if done, vres, ures := verdictOfRenewal(vr, upd, r); done {
+			return vres, ures
+		}
+		tok, upd.update = r.token, r.update
+		if v, err = prov.Verify(ctx, tok); err != nil {
+			return failed(err)
+		}
+	}
 	vr.Check = v.Check
-	now := m.now().UTC()
-	prev := upd.update
 	if v.Valid {
 		vr.Valid = true
-		upd.update = func(cur *Record) *Record {
-			if prev != nil {
-				cur = prev(cur)
-			}
-			cur.Connected, cur.NeedsReauth, cur.Reason, cur.Unknown, cur.LastError = true, false, "", false, ""
-			cur.LastVerifiedAt = &now
-			if !v.DataAccessExpiry.IsZero() {
-				d := v.DataAccessExpiry.UTC()
-				cur.ConsentExpiresAt = &d
-			}
-			if !v.Expiry.IsZero() {
-				e := v.Expiry.UTC()
-				cur.ExpiresAt = &e
-			}
-			return cur
-		}
-		return vr, upd
+		return vr, m.validVerdict(upd, upd.update, v)
 	}
 	reason := v.Reason
 	if reason == "" {
 		reason = auth.ReasonInvalid
 	}
 	vr.Reason, vr.Message = reason, reason.Explain()
+	now := m.now().UTC()
+	dead := deadRecord(reason, reason.Explain(), m.endedAt(tok))
 	upd.update = func(cur *Record) *Record {
-		cur = deadRecord(reason, reason.Explain())(cur)
+		cur = dead(cur)
 		cur.LastVerifiedAt = &now
 		return cur
 	}
 	return vr, upd
+}
+
+// verdictOfRenewal turns a renewal done for a check into the check's
+// answer when the renewal already decided it (a rejection, a failure);
+// done is false when the renewal worked and the check goes on.
+func verdictOfRenewal(vr VerifyResult, upd RenewResult, r RenewResult) (done bool, _ VerifyResult, _ RenewResult) {
+	switch r.Outcome {
+	case OutcomeRenewed, OutcomeFresh:
+		return false, vr, upd
+	case OutcomeNeedsReauth:
+		vr.Reason, vr.Message = r.Reason, r.Message
+		upd.update = r.update
+		return true, vr, upd
+	}
+	vr.Failed, vr.Message = true, r.Message
+	upd.update = r.update
+	if upd.update == nil && r.err != nil {
+		upd.update = unknownRecord(r.err)
+	}
+	return true, vr, upd
+}
+
+// CheckRenewal names the check made by renewing with the refresh token,
+// where the network offers no other way to ask.
+const CheckRenewal = "renewal"
+
+func (m *Manager) validVerdict(upd RenewResult, prev func(*Record) *Record, v *provider.Verdict) RenewResult {
+	upd.update = m.verifiedRecord(prev, v)
+	return upd
+}
+
+// verifiedRecord records a good answer on top of what a renewal done for
+// the check changed (prev, may be nil).
+func (m *Manager) verifiedRecord(prev func(*Record) *Record, v *provider.Verdict) func(*Record) *Record {
+	now := m.now().UTC()
+	return func(cur *Record) *Record {
+		if prev != nil {
+			cur = prev(cur)
+		}
+		cur.Connected, cur.NeedsReauth, cur.Reason, cur.Unknown, cur.LastError, cur.EndedAt = true, false, "", false, "", nil
+		cur.LastVerifiedAt = &now
+		if !v.DataAccessExpiry.IsZero() {
+			d := v.DataAccessExpiry.UTC()
+			cur.ConsentExpiresAt = &d
+		}
+		if !v.Expiry.IsZero() {
+			e := v.Expiry.UTC()
+			cur.ExpiresAt = &e
+		}
+		return cur
+	}
 }

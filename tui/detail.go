@@ -121,7 +121,7 @@ func whatToDo(v profiles.View) string {
 	case profiles.ActionReauthBeforeEnd:
 		return "Re-authenticate before it ends: press r (sbctl reauth " + name + ")."
 	case profiles.ActionRecheck:
-		return "The last check failed for a temporary reason: press v to ask the network again."
+		return "The last check could not be completed: press v to ask the network again."
 	}
 	return ""
 }

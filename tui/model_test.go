@@ -302,7 +302,7 @@ func TestFinishedReauthReloadsTheList(t *testing.T) {
 func TestRefreshAndVerifyRun(t *testing.T) {
 	for _, tc := range []struct{ key, note string }{
 		{"f", "acme-tt needs re-authentication (never connected). Press r to sign in again."},
-		{"v", "acme-tt: never connected. Press r to connect it."},
+		{"v", "acme-tt: no token is stored (never connected, or its token was deleted). Press r to connect it."},
 	} {
 		m := newTestModel(t, 100, 30)
 		press(m, "j", "j", "j", "j", "j")
