@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"regexp"
 	"slices"
 	"sort"
@@ -39,6 +38,11 @@ type Config struct {
 	src  []byte
 	root *yaml.Node // the document's top-level mapping, nil for an empty file
 	opts Options
+
+	// source is the file src was read from (or written to); removed are
+	// the entries this Config's own Remove calls took out since then.
+	source  Source
+	removed []Entry
 
 	providerIdx map[string]*Provider
 	groupIdx    map[string]*Group
@@ -162,14 +166,18 @@ func (es Errors) Error() string {
 }
 
 // Load reads the file at path. A missing file is an empty config, unless
-// opts.MustExist says the path was named explicitly.
+// opts.MustExist says the path was named explicitly. An editor's save that
+// is under way (the file open for writing, where that can be told) is
+// waited for, briefly. The Config remembers what it was read from (Source):
+// Save writes only over that same file.
 func Load(path string, opts Options) (*Config, error) {
-	src, err := os.ReadFile(path)
+	src, source, err := readSource(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		if opts.MustExist {
 			return nil, &NotFoundError{Path: path, NamedBy: opts.NamedBy}
 		}
 		c, _ := Parse(path, nil, opts)
+		c.source = Source{known: true}
 		return c, nil
 	}
 	if err != nil {
@@ -180,6 +188,7 @@ func Load(path string, opts Options) (*Config, error) {
 		return nil, err
 	}
 	c.Exists = true
+	c.source = source
 	return c, nil
 }
 

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -58,7 +59,7 @@ func (c *Config) AddProfile(p NewProfile) error {
 }
 
 // RemoveProfile deletes a profile's entry.
-func (c *Config) RemoveProfile(name string) error { return c.removeEntry("profiles", name) }
+func (c *Config) RemoveProfile(name string) error { return c.removeEntry(SectionProfiles, name) }
 
 // AddGroup appends a group entry under `groups:`.
 func (c *Config) AddGroup(name, description string) error {
@@ -92,7 +93,11 @@ func (c *Config) RemoveGroup(name string) error {
 	if err != nil {
 		return err
 	}
-	return c.apply(append(edits, e)...)
+	if err := c.apply(append(edits, e)...); err != nil {
+		return err
+	}
+	c.removed = append(c.removed, Entry{SectionGroups, name})
+	return nil
 }
 
 // SetProfileGroups rewrites a profile's `groups:` list (removing the key
@@ -114,18 +119,33 @@ func (c *Config) Bytes() []byte { return c.src }
 
 // Save writes the text atomically: a temp file in the same directory,
 // fsync, rename over the old file, fsync the directory. A crash leaves the
-// old file or the new one, never half of each.
+// old file or the new one, never half of each. It writes through a symlink
+// (dotfile managers link the config), not over it. A Config read by Load
+// is written only over the file it was read from, unchanged: if the file
+// was saved by another program since (or is being saved), Save writes
+// nothing and returns a *ChangedError (or *BusyError); use Edit to apply
+// an edit to whatever the file holds now.
 func (c *Config) Save() error {
-	// Write through a symlink (dotfile managers link the config), not over
-	// it.
-	path := c.Path
-	if real, err := filepath.EvalSymlinks(path); err == nil {
-		path = real
+	if !c.source.known {
+		// Text that was never read from the file (Parse): nothing to
+		// compare with.
+		if err := WriteFileAtomic(realPath(c.Path), c.src, 0o644); err != nil {
+			return fmt.Errorf("saving config: %w", err)
+		}
+		c.Exists = true
+		return nil
 	}
-	if err := WriteFileAtomic(path, c.src, 0o644); err != nil {
-		return fmt.Errorf("saving config: %w", err)
+	p := &Pending{start: c, opts: EditOptions{}.withDefaults(), real: realPath(c.Path), source: c.source, result: c}
+	if err := checkWritable(c.Path, c.source); err != nil {
+		return err
 	}
-	c.Exists = true
+	written, err := p.writeOnce(context.Background())
+	if err != nil {
+		return err
+	}
+	if !written {
+		return &ChangedError{Path: c.Path, Why: "another program saved it after sbctl read it"}
+	}
 	return nil
 }
 
@@ -284,7 +304,11 @@ func (c *Config) removeEntry(section, name string) error {
 	if err != nil {
 		return err
 	}
-	return c.apply(e)
+	if err := c.apply(e); err != nil {
+		return err
+	}
+	c.removed = append(c.removed, Entry{section, NormalizeName(name)})
+	return nil
 }
 
 func (c *Config) removeEdit(section, name string) (lineEdit, error) {
@@ -404,7 +428,7 @@ func (c *Config) edited(edits ...lineEdit) (*Config, error) {
 	if err != nil {
 		return nil, refusedEdit(c.Path, err, origin)
 	}
-	nc.Exists = c.Exists
+	nc.Exists, nc.source, nc.removed = c.Exists, c.source, slices.Clone(c.removed)
 	return nc, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/sbctl/sbctl/auth"
 	"github.com/sbctl/sbctl/auth/store"
@@ -32,6 +33,12 @@ type RemoveResult struct {
 // Remove revokes the grant at the provider (unless KeepRemote), deletes the
 // token and the config entry. A failed revocation keeps everything local
 // unless Force: the user can still retry, or revoke by hand.
+//
+// The config edit is prepared first (the file re-read under the lock, the
+// entry removed in memory, the file and its directory checked writable):
+// a config that cannot be edited stops the command before anything is
+// revoked or deleted. A failure after that is reported with what was done
+// and how to finish.
 func (m *Manager) Remove(ctx context.Context, name string, opts RemoveOptions) (RemoveResult, error) {
 	var res RemoveResult
 	p, err := m.Profile(name)
@@ -63,6 +70,10 @@ func (m *Manager) Remove(ctx context.Context, name string, opts RemoveOptions) (
 	default:
 		return res, fmt.Errorf("%w (nothing was removed; use --force to remove the profile anyway)", err)
 	}
+	edit, err := m.prepareConfigEdit(ctx, removeProfileEntry(name), config.Entry{Section: config.SectionProfiles, Name: name})
+	if err != nil {
+		return res, fmt.Errorf("%w\nnothing was removed: the grant is not revoked and the token is kept", err)
+	}
 	if tok != nil && !opts.KeepRemote {
 		err := m.revokeAt(ctx, p.Provider, tok)
 		switch {
@@ -78,14 +89,65 @@ func (m *Manager) Remove(ctx context.Context, name string, opts RemoveOptions) (
 	}
 	if ts != nil {
 		if err := ts.Delete(ctx, store.ProfileKey(name)); err != nil {
-			return res, fmt.Errorf("deleting the token of %q: %w", name, err)
+			return res, m.removeTokenFailed(ctx, p, res, err)
 		}
 	}
-	if err := m.editConfig(ctx, func(c *config.Config) error { return c.RemoveProfile(name) }); err != nil {
-		return res, err
+	if err := edit.commit(ctx); err != nil {
+		return res, m.removeEntryFailed(ctx, p, res, err)
 	}
 	return res, m.updateState(ctx, func(s *State) error {
 		delete(s.Profiles, name)
 		return nil
 	})
+}
+
+// removeProfileEntry takes the profile's entry out of the config; an entry
+// already gone (removed by hand meanwhile) is what was wanted.
+func removeProfileEntry(name string) func(*config.Config) error {
+	return func(c *config.Config) error {
+		if _, ok := c.Profile(name); !ok {
+			return nil
+		}
+		return c.RemoveProfile(name)
+	}
+}
+
+// removeTokenFailed reports a token that could not be deleted. After a
+// revocation the grant is dead: the state says so, so the profile is not
+// listed ok.
+func (m *Manager) removeTokenFailed(ctx context.Context, p *config.Profile, res RemoveResult, err error) error {
+	if !res.Revoked {
+		return fmt.Errorf("deleting the token of %q: %w\nnothing was removed", p.Name, err)
+	}
+	_ = m.updateState(ctx, func(s *State) error {
+		rec := s.Profiles[p.Name]
+		if rec == nil {
+			rec = &Record{Connected: true}
+			s.Profiles[p.Name] = rec
+		}
+		rec.NeedsReauth, rec.Reason, rec.LastError = true, auth.ReasonAccessRevoked, "revoked by `sbctl profiles remove`, which did not finish"
+		return nil
+	})
+	return fmt.Errorf("revoked access at %s, but deleting the token of %q failed: %w\nthe profile is still in %s; run `sbctl profiles remove %s --keep-remote` to finish", p.Provider, p.Name, err, m.Config.Path, p.Name)
+}
+
+// removeEntryFailed reports a config edit that failed after the grant was
+// revoked and the token deleted. The state forgets the profile's
+// connection, so it is listed not_connected (which it is), never ok.
+func (m *Manager) removeEntryFailed(ctx context.Context, p *config.Profile, res RemoveResult, err error) error {
+	var done []string
+	if res.Revoked {
+		done = append(done, "revoked access at "+p.Provider)
+	}
+	if res.HadToken {
+		done = append(done, fmt.Sprintf("deleted the token of %q", p.Name))
+	}
+	_ = m.updateState(ctx, func(s *State) error {
+		delete(s.Profiles, p.Name)
+		return nil
+	})
+	if len(done) == 0 {
+		return fmt.Errorf("%w\nnothing was removed", err)
+	}
+	return fmt.Errorf("%s, but removing its entry from %s failed: %w\nremove the `%s:` entry under `profiles:` by hand, or run `sbctl profiles remove %s` again once the file can be written", strings.Join(done, " and "), m.Config.Path, err, p.Name, p.Name)
 }
