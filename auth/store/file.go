@@ -2,160 +2,349 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"maps"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
-	"time"
-
-	"github.com/gofrs/flock"
-
-	"github.com/sbctl/sbctl/config"
 )
 
 // File is the explicit plain-file store for machines without a keychain
-// (`--token-store file`, SBCTL_TOKEN_STORE=file): one JSON file, mode 0600,
-// in a directory of mode 0700. Every write warns, because anyone who can
-// read the file as this user can use the tokens.
+// (`--token-store file`, SBCTL_TOKEN_STORE=file). Every item is a file of
+// its own, mode 0600, under Dir/tokens (Dir is $XDG_DATA_HOME/sbctl; both
+// directories 0700), so a token write costs the same at 10 profiles and at
+// 10,000: before, one tokens.json held every item and each write rewrote
+// and fsynced all of them. Every write warns, because anyone who can read
+// the files as this user can use the tokens.
+//
+// A tokens.json left by an earlier sbctl is read as it is and moved into
+// item files by the next write (file_migrate.go).
 type File struct {
-	Path string
+	Dir string
 	// Warn receives the warning printed on every write; nil discards it.
 	Warn io.Writer
 
-	// cache is the last parse of the file, reused while the file's
-	// identity, size and modification time are unchanged: a refresh of
-	// many profiles reads the file several times per profile.
-	mu    sync.Mutex
-	cache map[string]string
-	seen  os.FileInfo
+	// The parse of tokens.json, reused while its identity, size and
+	// modification time are unchanged (a refresh of many profiles reads
+	// the store several times per profile).
+	mu         sync.Mutex
+	legacy     map[string]string
+	legacySeen os.FileInfo
+
+	// writing holds this process's temporary files still being written,
+	// which removeDeadTemps need not ask about (a refresh writes 16 at
+	// once).
+	writingMu sync.Mutex
+	writing   map[string]bool
+
+	// migrateHook, when set (tests), is called before each item is moved
+	// out of tokens.json with the number already moved, and once more
+	// before tokens.json is removed; an error stops the migration there,
+	// as a kill would.
+	migrateHook func(done int) error
 }
 
-// NewFile returns the file store at dir/tokens.json.
+// NewFile returns the file store in dir ($XDG_DATA_HOME/sbctl).
 func NewFile(dir string, warn io.Writer) *File {
-	return &File{Path: filepath.Join(dir, "tokens.json"), Warn: warn}
+	return &File{Dir: dir, Warn: warn}
 }
 
-func (f *File) Describe() string { return fmt.Sprintf("token file %s", f.Path) }
+func (f *File) Describe() string { return fmt.Sprintf("token file store %s", f.itemDir()) }
+
+func (f *File) itemDir() string    { return filepath.Join(f.Dir, "tokens") }
+func (f *File) tempDir() string    { return filepath.Join(f.itemDir(), ".tmp") }
+func (f *File) legacyPath() string { return filepath.Join(f.Dir, "tokens.json") }
+
+func (f *File) itemPath(key string) string { return filepath.Join(f.itemDir(), itemName(key)) }
+
+// itemFile is the content of an item's file. The key is kept so that a
+// file is never taken for another item's (a long key's name is a hash).
+type itemFile struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// maxItem bounds what is read from an item file; tokens are a few KiB.
+const maxItem = 1 << 20
 
 func (f *File) Get(_ context.Context, key string) (string, error) {
-	m, err := f.read()
-	if err != nil {
-		return "", err
+	if err := checkDir(f.Dir, false); err != nil {
+		return "", notFoundIfMissing(err)
 	}
-	v, ok := m[key]
-	if !ok {
-		return "", ErrNotFound
+	// While tokens.json exists (no write since it was found), it is the
+	// truth: a migration interrupted half-way has copied some items, never
+	// changed them.
+	if v, ok, err := f.legacyGet(key); err != nil || ok {
+		return v, err
 	}
-	return v, nil
+	if err := checkDir(f.itemDir(), false); err != nil {
+		return "", notFoundIfMissing(err)
+	}
+	return f.readItem(key)
 }
 
 func (f *File) Set(ctx context.Context, key, value string) error {
-	err := f.update(ctx, func(m map[string]string) { m[key] = value })
-	if err == nil && f.Warn != nil {
-		fmt.Fprintf(f.Warn, "warning: secrets are stored in plain text in %s (--token-store file); anyone who can read it as you can use them\n", f.Path)
+	if err := f.prepare(ctx); err != nil {
+		return err
+	}
+	if err := f.writeItem(key, value, true); err != nil {
+		return err
+	}
+	if f.Warn != nil {
+		fmt.Fprintf(f.Warn, "warning: secrets are stored in plain text in %s (--token-store file); anyone who can read it as you can use them\n", f.itemDir())
+	}
+	return nil
+}
+
+func (f *File) Delete(ctx context.Context, key string) error {
+	if err := checkDir(f.Dir, false); errors.Is(err, fs.ErrNotExist) {
+		return nil // nothing was ever stored
+	}
+	if err := f.prepare(ctx); err != nil {
+		return err
+	}
+	path := f.itemPath(key)
+	if err := os.Remove(path); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return fmt.Errorf("removing %s: %w", path, err)
+	}
+	// Durable before the caller moves on (`profiles remove` edits the
+	// config next).
+	return syncDir(f.itemDir())
+}
+
+// prepare makes the directories (0700, never through a symlink), finishes
+// moving tokens.json into item files, and removes what dead writers left.
+func (f *File) prepare(ctx context.Context) error {
+	if err := os.MkdirAll(filepath.Dir(f.Dir), 0o700); err != nil {
+		return err
+	}
+	for _, d := range []string{f.Dir, f.itemDir(), f.tempDir()} {
+		if err := mkdirPrivate(d); err != nil {
+			return err
+		}
+	}
+	if err := f.migrate(ctx); err != nil {
+		return err
+	}
+	f.removeDeadTemps()
+	return nil
+}
+
+func (f *File) readItem(key string) (string, error) {
+	path := f.itemPath(key)
+	r, err := openFile(path, "token file")
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", ErrNotFound
+	}
+	if err != nil {
+		return "", err
+	}
+	defer r.Close()
+	b, err := io.ReadAll(io.LimitReader(r, maxItem+1))
+	if err != nil {
+		return "", fmt.Errorf("reading %s: %w", path, err)
+	}
+	var it itemFile
+	if len(b) > maxItem || json.Unmarshal(b, &it) != nil || it.Key != key {
+		// Say where, never what: the content is a secret.
+		return "", fmt.Errorf("the token file %s is damaged; remove it (`rm %s`) and run `sbctl reauth` for the profile it held", path, path)
+	}
+	return it.Value, nil
+}
+
+// writeItem replaces key's file atomically: a temporary file, fsync,
+// rename, and (with syncDirToo) an fsync of the directory, so the value is
+// durable when it returns (a renewal clears its crash marker next).
+func (f *File) writeItem(key, value string, syncDirToo bool) error {
+	path := f.itemPath(key)
+	// What is there must pass the same checks as for a read: a file
+	// others could read, or a link, is reported, not silently replaced.
+	if st, err := os.Lstat(path); err == nil {
+		if err := checkFile(path, "token file", st); err != nil {
+			return err
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	b, err := json.Marshal(itemFile{Key: key, Value: value})
+	if err != nil {
+		return err
+	}
+	tmp, err := f.createTemp(itemName(key))
+	if err != nil {
+		return err
+	}
+	// The descriptor, and with it the writer's lock, is closed only after
+	// the rename: until then a concurrent cleaner sees a live writer.
+	defer tmp.Close()
+	f.markWriting(tmp.Name(), true)
+	defer f.markWriting(tmp.Name(), false)
+	renamed := false
+	defer func() {
+		if !renamed {
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("writing %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("writing %s: %w", tmp.Name(), err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	renamed = true
+	if syncDirToo {
+		return syncDir(f.itemDir())
+	}
+	return nil
+}
+
+// createTemp creates a temporary file for the item named name in the
+// temporary directory, 0600, and takes its writer's lock (lockTemp).
+func (f *File) createTemp(name string) (*os.File, error) {
+	for range 5 {
+		var r [6]byte
+		_, _ = rand.Read(r[:])
+		p := filepath.Join(f.tempDir(), name+"."+hex.EncodeToString(r[:]))
+		t, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL|openFlags, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		// A cleaner may have locked and removed the file between the
+		// open and the lock: then it is no longer at p, so start over.
+		if lockTemp(t) == nil && samePath(t, p) {
+			if err := t.Chmod(0o600); err != nil { // whatever the umask
+				t.Close()
+				return nil, err
+			}
+			return t, nil
+		}
+		t.Close()
+	}
+	return nil, fmt.Errorf("could not create a temporary file in %s", f.tempDir())
+}
+
+// removeDeadTemps removes the temporary files no live writer holds: a
+// writer killed before its rename leaves one, with a token in it.
+func (f *File) removeDeadTemps() {
+	entries, err := os.ReadDir(f.tempDir())
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		p := filepath.Join(f.tempDir(), e.Name())
+		if f.isWriting(p) {
+			continue
+		}
+		if !e.Type().IsRegular() {
+			if e.Type()&fs.ModeSymlink != 0 {
+				_ = os.Remove(p) // not sbctl's; removing a link does not follow it
+			}
+			continue
+		}
+		t, err := os.OpenFile(p, os.O_RDONLY|openFlags, 0)
+		if err != nil {
+			continue
+		}
+		if st, err := t.Stat(); err == nil && deadTemp(t, st) && samePath(t, p) {
+			_ = os.Remove(p)
+		}
+		t.Close()
+	}
+}
+
+func (f *File) markWriting(p string, on bool) {
+	f.writingMu.Lock()
+	defer f.writingMu.Unlock()
+	if f.writing == nil {
+		f.writing = map[string]bool{}
+	}
+	if on {
+		f.writing[p] = true
+	} else {
+		delete(f.writing, p)
+	}
+}
+
+func (f *File) isWriting(p string) bool {
+	f.writingMu.Lock()
+	defer f.writingMu.Unlock()
+	return f.writing[p]
+}
+
+// samePath reports whether p still names the open file t.
+func samePath(t *os.File, p string) bool {
+	a, err1 := t.Stat()
+	b, err2 := os.Lstat(p)
+	return err1 == nil && err2 == nil && os.SameFile(a, b)
+}
+
+// syncDir makes the renames and removals in dir durable. Some file
+// systems refuse fsync on a directory; that is not an error here.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !isSyncUnsupported(err) {
+		return fmt.Errorf("syncing %s: %w", dir, err)
+	}
+	return nil
+}
+
+func notFoundIfMissing(err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return ErrNotFound
 	}
 	return err
 }
 
-func (f *File) Delete(ctx context.Context, key string) error {
-	return f.update(ctx, func(m map[string]string) { delete(m, key) })
-}
-
-// read returns a copy of the file's content.
-func (f *File) read() (map[string]string, error) {
-	st, err := os.Stat(f.Path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return map[string]string{}, nil
+// itemName is the file name of key: injective, the same whatever the file
+// system's case or Unicode folding (letters other than a–z and every
+// non-ASCII byte are escaped as %xx, ':' is '+'), never hidden, and short
+// enough for any file system (a long key keeps a readable prefix and a
+// hash of the whole key).
+func itemName(key string) string {
+	if key == "" {
+		return "%.json"
 	}
-	if err != nil {
-		return nil, fmt.Errorf("reading the %s: %w", f.Describe(), err)
-	}
-	if st.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("the %s is readable by other users (mode %04o); run `chmod 600 %s`", f.Describe(), st.Mode().Perm(), f.Path)
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.cache == nil || f.seen == nil || !os.SameFile(f.seen, st) || f.seen.Size() != st.Size() || !f.seen.ModTime().Equal(st.ModTime()) {
-		b, err := os.ReadFile(f.Path)
-		if err != nil {
-			return nil, fmt.Errorf("reading the %s: %w", f.Describe(), err)
+	var b strings.Builder
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		switch {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '-', c == '_', c == '@', c == '.' && i > 0:
+			b.WriteByte(c)
+		case c == ':':
+			b.WriteByte('+')
+		default:
+			fmt.Fprintf(&b, "%%%02x", c)
 		}
-		m := map[string]string{}
-		if len(b) > 0 {
-			if err := json.Unmarshal(b, &m); err != nil {
-				return nil, fmt.Errorf("the %s is not valid JSON; fix or remove it (profiles stored there will need `sbctl reauth`)", f.Describe())
-			}
+	}
+	name := b.String()
+	const maxName, keep = 160, 100
+	if len(name) > maxName {
+		cut := keep
+		for cut > 0 && strings.LastIndexByte(name[:cut], '%') >= cut-2 {
+			cut-- // not inside an escape
 		}
-		f.cache, f.seen = m, st
+		sum := sha256.Sum256([]byte(key))
+		name = name[:cut] + "~" + hex.EncodeToString(sum[:16])
 	}
-	return maps.Clone(f.cache), nil
-}
-
-// update is read-modify-write under a lock file, written atomically.
-func (f *File) update(ctx context.Context, change func(map[string]string)) error {
-	dir := filepath.Dir(f.Path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	if err := os.Chmod(dir, 0o700); err != nil {
-		return err
-	}
-	lk := flock.New(f.Path + ".lock")
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	ok, err := lk.TryLockContext(ctx, 20*time.Millisecond)
-	if err != nil || !ok {
-		return fmt.Errorf("another sbctl holds the lock on %s; try again", f.Path)
-	}
-	defer lk.Unlock()
-	// Under the lock, a temp file is a dead writer's (killed between
-	// create and rename): it may hold tokens, so it goes.
-	config.RemoveTempFiles(dir, ".tokens-")
-	m, err := f.read()
-	if err != nil {
-		return err
-	}
-	change(m)
-	b, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, ".tokens-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), f.Path); err != nil {
-		return err
-	}
-	// The rename must be durable before the caller moves on (a renewal
-	// clears its crash marker next).
-	config.SyncDir(dir)
-	// Remember what was just written, so the next read needs no parse.
-	if st, err := os.Stat(f.Path); err == nil {
-		f.mu.Lock()
-		f.cache, f.seen = m, st
-		f.mu.Unlock()
-	}
-	return nil
+	return name + ".json"
 }

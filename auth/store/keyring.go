@@ -9,7 +9,7 @@ import (
 	"net"
 	"os"
 	"runtime"
-	"strconv"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,9 +46,17 @@ type Keyring struct {
 	Service string
 	Timeout time.Duration
 	// ChunkSize is the largest value stored as one item; longer values are
-	// split (see chunk format below). 0 means the platform's limit.
+	// split (keyring_chunks.go). 0 means the platform's limit.
 	ChunkSize int
 	Backend   Backend
+	// Retry is how long a keychain found unavailable (a timeout, a locked
+	// collection, no Secret Service) is left alone before one call is let
+	// through to see whether it is back; DefaultRetry when 0.
+	Retry time.Duration
+	// Now is the breaker's clock; time.Now when nil.
+	Now func() time.Time
+
+	breaker breaker
 }
 
 // NewKeyring returns the system keychain under service.
@@ -82,15 +90,8 @@ func (k *Keyring) limit() int {
 	return PlatformLimit()
 }
 
-// A value longer than the limit is stored as parts under "<key>#<gen>.<i>"
-// and a header under the key itself: "sbctl-chunked:v1:<gen>:<n>:<sha256>".
-// Parts are written first and the header last, and every write uses a new
-// generation, so a crash mid-write leaves the old value readable (plus
-// orphan parts), never a mix of old and new parts.
-const chunkPrefix = "sbctl-chunked:v1:"
-
 func (k *Keyring) Get(ctx context.Context, key string) (string, error) {
-	v, err := k.call(ctx, "read", func() (string, error) { return k.Backend.Get(k.Service, key) })
+	v, err := k.get(ctx, key)
 	if err != nil {
 		return "", err
 	}
@@ -100,7 +101,7 @@ func (k *Keyring) Get(ctx context.Context, key string) (string, error) {
 	}
 	var b strings.Builder
 	for i := 1; i <= h.n; i++ {
-		part, err := k.call(ctx, "read", func() (string, error) { return k.Backend.Get(k.Service, h.partKey(key, i)) })
+		part, err := k.get(ctx, h.partKey(key, i))
 		if err != nil {
 			if errors.Is(err, ErrNotFound) {
 				return "", fmt.Errorf("the %s holds %q in %d parts but part %d is missing; the item is damaged — run `sbctl reauth` to replace it", k.Describe(), key, h.n, i)
@@ -116,72 +117,157 @@ func (k *Keyring) Get(ctx context.Context, key string) (string, error) {
 	return b.String(), nil
 }
 
+// Set writes value under key. Writes of one key must not overlap: callers
+// hold the profile's lock when writing a token (SPEC §6), because Set also
+// removes the parts that killed earlier writes of the key left behind
+// (keyring_chunks.go), and an overlapping writer's parts look the same.
 func (k *Keyring) Set(ctx context.Context, key, value string) error {
-	old, err := k.call(ctx, "read", func() (string, error) { return k.Backend.Get(k.Service, key) })
+	old, err := k.get(ctx, key)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return err
 	}
 	oldHeader, hadChunks := parseHeader(old)
-	limit := k.limit()
-	if len(value) <= limit && !strings.HasPrefix(value, chunkPrefix) {
-		if _, err := k.call(ctx, "write", func() (string, error) { return "", k.Backend.Set(k.Service, key, value) }); err != nil {
-			return err
-		}
-	} else {
-		var g [4]byte
-		_, _ = rand.Read(g[:])
-		sum := sha256.Sum256([]byte(value))
-		h := header{gen: hex.EncodeToString(g[:]), sum: hex.EncodeToString(sum[:])}
-		parts := split(value, limit)
-		h.n = len(parts)
-		for i, p := range parts {
-			if _, err := k.call(ctx, "write", func() (string, error) { return "", k.Backend.Set(k.Service, h.partKey(key, i+1), p) }); err != nil {
-				return err
-			}
-		}
-		if _, err := k.call(ctx, "write", func() (string, error) { return "", k.Backend.Set(k.Service, key, h.String()) }); err != nil {
-			return err
-		}
-	}
-	if hadChunks {
-		k.deleteParts(ctx, key, oldHeader)
-	}
-	return nil
-}
-
-func (k *Keyring) Delete(ctx context.Context, key string) error {
-	old, err := k.call(ctx, "read", func() (string, error) { return k.Backend.Get(k.Service, key) })
-	if errors.Is(err, ErrNotFound) {
-		return nil
-	}
+	leftover, had, err := k.sweep(ctx, key, oldHeader.gen)
 	if err != nil {
 		return err
 	}
-	if _, err := k.call(ctx, "delete", func() (string, error) { return "", k.Backend.Delete(k.Service, key) }); err != nil && !errors.Is(err, ErrNotFound) {
+	limit := k.limit()
+	var h header
+	var parts []string
+	chunked := len(value) > limit || strings.HasPrefix(value, chunkPrefix)
+	if chunked {
+		parts = split(value, limit)
+		h = newHeader(value, len(parts), leftover)
+	}
+	// What a kill from here on could orphan: this write's parts (killed
+	// before the header) or the old value's (after it). The record is
+	// written before the first part exists.
+	pending := slices.Clone(leftover)
+	if chunked {
+		pending = append(pending, h)
+	}
+	if hadChunks {
+		pending = append(pending, oldHeader)
+	}
+	if err := k.writePending(ctx, key, pending, had); err != nil {
 		return err
 	}
-	if h, ok := parseHeader(old); ok {
-		k.deleteParts(ctx, key, h)
+	if !chunked {
+		if err := k.set(ctx, key, value); err != nil {
+			return err
+		}
+	} else {
+		for i, p := range parts {
+			if err := k.set(ctx, h.partKey(key, i+1), p); err != nil {
+				return err
+			}
+		}
+		if err := k.set(ctx, key, h.String()); err != nil {
+			return err
+		}
 	}
+	if hadChunks && !k.deleteParts(ctx, key, oldHeader) {
+		leftover = append(leftover, oldHeader)
+	}
+	// The value is stored: failing to shrink the record only leaves the
+	// next write more to check (a live generation in it is never deleted).
+	_ = k.writePending(ctx, key, leftover, formatPending(pending))
 	return nil
 }
 
-// deleteParts is best effort: a leftover part holds no usable value on its
-// own and is overwritten by no later write (generations differ).
-func (k *Keyring) deleteParts(ctx context.Context, key string, h header) {
-	for i := 1; i <= h.n; i++ {
-		_, _ = k.call(ctx, "delete", func() (string, error) { return "", k.Backend.Delete(k.Service, h.partKey(key, i)) })
+// newHeader picks a generation unlike any still recorded as pending.
+func newHeader(value string, n int, pending []header) header {
+	sum := sha256.Sum256([]byte(value))
+	for {
+		var g [4]byte
+		_, _ = rand.Read(g[:])
+		h := header{gen: hex.EncodeToString(g[:]), n: n, sum: hex.EncodeToString(sum[:])}
+		if !slices.ContainsFunc(pending, func(p header) bool { return p.gen == h.gen }) {
+			return h
+		}
 	}
 }
 
+// Delete removes key, its parts and whatever killed writes of it left.
+// Like Set, it must not overlap another write of the key.
+func (k *Keyring) Delete(ctx context.Context, key string) error {
+	old, err := k.get(ctx, key)
+	found := err == nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	// No generation stays live once the header is gone.
+	leftover, had, err := k.sweep(ctx, key, "")
+	if err != nil {
+		return err
+	}
+	if found {
+		h, chunked := parseHeader(old)
+		if chunked {
+			// Recorded first, so a kill between the header's deletion
+			// and the parts' leaves them findable.
+			if err := k.writePending(ctx, key, append(slices.Clone(leftover), h), had); err != nil {
+				return err
+			}
+			had = formatPending(append(slices.Clone(leftover), h))
+		}
+		if err := k.del(ctx, key); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		if chunked && !k.deleteParts(ctx, key, h) {
+			leftover = append(leftover, h)
+		}
+	}
+	_ = k.writePending(ctx, key, leftover, had)
+	return nil
+}
+
+func (k *Keyring) get(ctx context.Context, key string) (string, error) {
+	return k.call(ctx, "read", func() (string, error) { return k.Backend.Get(k.Service, key) })
+}
+
+func (k *Keyring) set(ctx context.Context, key, value string) error {
+	_, err := k.call(ctx, "write", func() (string, error) { return "", k.Backend.Set(k.Service, key, value) })
+	return err
+}
+
+func (k *Keyring) del(ctx context.Context, key string) error {
+	_, err := k.call(ctx, "delete", func() (string, error) { return "", k.Backend.Delete(k.Service, key) })
+	return err
+}
+
 // call runs one keychain operation with the timeout and turns the
-// platform's errors into messages that say how to fix them.
+// platform's errors into messages that say how to fix them. A keychain
+// found unavailable is not asked again for a while (keyring_breaker.go).
 func (k *Keyring) call(ctx context.Context, op string, f func() (string, error)) (string, error) {
+	probe, err := k.breaker.admit(k.now(), k.retry())
+	if err != nil {
+		return "", err
+	}
+	v, err := k.callOnce(ctx, op, f)
+	var ue *UnavailableError
+	switch {
+	case errors.As(err, &ue):
+		k.breaker.trip(ue, k.now(), probe)
+	case probe:
+		// The probe got an answer (a value, "not found", any other
+		// error): the keychain is reachable again. A caller's own
+		// cancellation proves nothing either way.
+		if ctx.Err() == nil || err == nil {
+			k.breaker.close()
+		} else {
+			k.breaker.abandon()
+		}
+	}
+	return v, err
+}
+
+func (k *Keyring) callOnce(ctx context.Context, op string, f func() (string, error)) (string, error) {
 	timeout := k.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeoutCause(ctx, timeout, errKeychainTimeout)
 	defer cancel()
 	type result struct {
 		v   string
@@ -199,13 +285,20 @@ func (k *Keyring) call(ctx context.Context, op string, f func() (string, error))
 		}
 		return r.v, nil
 	case <-ctx.Done():
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		// Only this call's own timeout is news about the keychain; the
+		// caller's deadline or cancellation is the caller's.
+		if errors.Is(context.Cause(ctx), errKeychainTimeout) {
 			return "", &UnavailableError{Store: k.Describe(), Cause: fmt.Sprintf("the keychain did not answer a %s within %s", op, timeout),
 				Fix: "it may be locked and waiting for a password prompt, or its service is not running; unlock it (on Linux: `gnome-keyring-daemon --unlock`), check `sbctl doctor`, or use `--token-store file` on a machine without a keychain"}
+		}
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return "", fmt.Errorf("the keychain did not answer a %s before the deadline: %w", op, ctx.Err())
 		}
 		return "", ctx.Err()
 	}
 }
+
+var errKeychainTimeout = errors.New("keychain call timed out")
 
 // UnavailableError: the keychain cannot be used right now. Nothing was
 // changed.
@@ -305,51 +398,4 @@ func firstLine(s string) string {
 		s = s[:200] + "…"
 	}
 	return s
-}
-
-type header struct {
-	gen string
-	n   int
-	sum string
-}
-
-func (h header) String() string {
-	return chunkPrefix + h.gen + ":" + strconv.Itoa(h.n) + ":" + h.sum
-}
-
-func (h header) partKey(key string, i int) string {
-	return key + "#" + h.gen + "." + strconv.Itoa(i)
-}
-
-func parseHeader(v string) (header, bool) {
-	if !strings.HasPrefix(v, chunkPrefix) {
-		return header{}, false
-	}
-	f := strings.Split(strings.TrimPrefix(v, chunkPrefix), ":")
-	if len(f) != 3 {
-		return header{}, false
-	}
-	n, err := strconv.Atoi(f[1])
-	if err != nil || n < 1 || n > 1000 {
-		return header{}, false
-	}
-	return header{gen: f[0], n: n, sum: f[2]}, true
-}
-
-// split cuts s into pieces of at most n bytes without splitting a UTF-8
-// sequence (keychains store text).
-func split(s string, n int) []string {
-	var out []string
-	for len(s) > n {
-		cut := n
-		for cut > 0 && cut < len(s) && s[cut]&0xC0 == 0x80 {
-			cut--
-		}
-		if cut == 0 {
-			cut = n
-		}
-		out = append(out, s[:cut])
-		s = s[cut:]
-	}
-	return append(out, s)
 }
