@@ -6,13 +6,17 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/sbctl/sbctl/auth/provider"
 	"github.com/sbctl/sbctl/auth/store"
 )
 
@@ -38,8 +42,11 @@ func (m *Manager) Doctor(ctx context.Context) []Check {
 	}
 	out = append(out, m.checkStateDir(ctx))
 	out = append(out, m.checkStore(ctx))
+	if c, ok := m.checkRecovery(ctx); ok {
+		out = append(out, c)
+	}
 	out = append(out, checkBrowser())
-	out = append(out, m.checkClock())
+	out = append(out, m.checkClock(ctx))
 	return out
 }
 
@@ -138,10 +145,19 @@ func checkBrowser() Check {
 	return c
 }
 
-// checkClock catches a clock so wrong that every expiry would be misjudged.
-// (With no network there is no reference clock; a year before sbctl existed
-// is proof enough.)
-func (m *Manager) checkClock() Check {
+// clockCheckTimeout bounds the clock check's requests, all providers
+// together: doctor must stay quick offline.
+const clockCheckTimeout = 5 * time.Second
+
+// clockProbes bounds how many providers are asked at once.
+const clockProbes = 8
+
+// checkClock catches a wrong clock, which misjudges every expiry. A year
+// before sbctl existed is proof enough without the network; otherwise the
+// clock is compared with each configured provider's Date header, and the
+// largest skew is reported with its host. Providers that cannot be asked
+// (offline, no Date) are named, and are no failure.
+func (m *Manager) checkClock(ctx context.Context) Check {
 	now := m.now()
 	c := Check{Name: "clock", Detail: now.UTC().Format(time.RFC3339)}
 	if now.Year() < 2025 {
@@ -150,5 +166,142 @@ func (m *Manager) checkClock() Check {
 		return c
 	}
 	c.OK = true
+	if len(m.Config.Providers) == 0 {
+		return c
+	}
+	readings := m.measureClocks(ctx)
+	var worst *clockReading
+	var unasked []string
+	compared := 0
+	for i := range readings {
+		r := &readings[i]
+		if r.note != "" {
+			unasked = append(unasked, r.provider+" "+r.note)
+			continue
+		}
+		compared++
+		if worst == nil || abs(r.skew) > abs(worst.skew) {
+			worst = r
+		}
+	}
+	switch {
+	case worst == nil:
+		c.Detail += "; not compared with any provider"
+	case abs(worst.skew) > provider.ClockSkewThreshold:
+		dir := "ahead of"
+		if worst.skew < 0 {
+			dir = "behind"
+		}
+		c.OK = false
+		c.Detail += fmt.Sprintf(" is %s %s %s (provider %s)", provider.HumanDuration(worst.skew), dir, worst.host, worst.provider)
+		c.Fix = provider.ClockFix() + ": sbctl judges token lifetimes by it, the servers by theirs"
+	default:
+		c.Detail += fmt.Sprintf("; within %s of %s", provider.HumanDuration(worst.skew), worst.host)
+		if compared > 1 {
+			c.Detail += fmt.Sprintf(" (the largest difference of %d providers)", compared)
+		}
+	}
+	if len(unasked) > 0 {
+		c.Detail += "; " + strings.Join(unasked, ", ")
+	}
 	return c
+}
+
+// clockReading is one provider's answer to MeasureClock; note says why
+// there is none.
+type clockReading struct {
+	provider string
+	skew     time.Duration
+	host     string
+	note     string
+}
+
+// clockNote says, in a few words, why a provider could not be compared.
+func clockNote(err error) string {
+	var pe *provider.Error
+	switch {
+	case errors.Is(err, provider.ErrNoDate):
+		return "sent no Date header"
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Sprintf("did not answer within %s (offline?)", clockCheckTimeout)
+	case errors.As(err, &pe) && pe.Kind == provider.KindTransient:
+		return "did not answer (offline?)"
+	}
+	return "has no endpoint to ask"
+}
+
+// measureClocks asks every configured provider for its Date, at most
+// clockProbes at once, within clockCheckTimeout overall. No client secret
+// is needed, so none is read from the keychain; a provider whose settings
+// do not make a Provider is skipped with a note.
+func (m *Manager) measureClocks(ctx context.Context) []clockReading {
+	ctx, cancel := context.WithTimeout(ctx, clockCheckTimeout)
+	defer cancel()
+	out := make([]clockReading, len(m.Config.Providers))
+	sem := make(chan struct{}, clockProbes)
+	var wg sync.WaitGroup
+	for i, cp := range m.Config.Providers {
+		out[i].provider = cp.Name
+		p, err := provider.New(Settings(cp), &http.Client{Timeout: clockCheckTimeout})
+		if err != nil {
+			out[i].note = "is not fully configured"
+			continue
+		}
+		p.SetClock(m.now)
+		wg.Go(func() {
+			select {
+			case sem <- struct{}{}:
+				defer func() { <-sem }()
+			case <-ctx.Done():
+				out[i].note = clockNote(ctx.Err())
+				return
+			}
+			skew, host, err := p.MeasureClock(ctx)
+			if err != nil {
+				out[i].note = clockNote(err)
+				return
+			}
+			out[i].skew, out[i].host = skew, host
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+func abs(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}
+
+// checkRecovery moves renewed tokens waiting in recovery files into the
+// token store (see recovery.go); ok is false when none were waiting.
+func (m *Manager) checkRecovery(ctx context.Context) (Check, bool) {
+	restored, waiting := m.RestoreRecovered(ctx)
+	if len(restored) == 0 && len(waiting) == 0 {
+		return Check{}, false
+	}
+	c := Check{Name: "recovery", OK: len(waiting) == 0}
+	var parts []string
+	if len(restored) > 0 {
+		parts = append(parts, fmt.Sprintf("moved the renewed tokens of %s from recovery files into the token store", strings.Join(restored, ", ")))
+	}
+	for _, name := range sortedNames(waiting) {
+		parts = append(parts, fmt.Sprintf("the renewed token of %q still waits in %s: %v", name, m.recoveryPath(name), waiting[name]))
+	}
+	c.Detail = strings.Join(parts, "; ")
+	if !c.OK {
+		c.Fix = "make the token store usable (see the token store line), then run `sbctl doctor` again; until then the file is the only copy of those grants"
+	}
+	return c, true
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }

@@ -175,6 +175,8 @@ func opPhrase(op string) string {
 		return "reading the account"
 	case opDiscovery:
 		return "reading the OpenID configuration"
+	case opClock:
+		return "comparing the clock"
 	}
 	return ""
 }

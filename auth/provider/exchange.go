@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/sbctl/sbctl/auth"
 )
@@ -96,7 +97,7 @@ func (p *Provider) fbExchange(ctx context.Context, r *resolved, op string, old *
 	if err != nil {
 		return nil, err
 	}
-	return keepMeta(t, old, keepExpiry), nil
+	return keepMeta(t, old, keepExpiry, p.now()), nil
 }
 
 // exchangeMeta is Instagram's and Threads' two steps: a form POST for a
@@ -116,19 +117,20 @@ func (p *Provider) exchangeMeta(ctx context.Context, r *resolved, code, redirect
 	if err != nil {
 		return nil, err
 	}
-	return keepMeta(long, short, false), nil
+	return keepMeta(long, short, false, p.now()), nil
 }
 
 // keepMeta carries over what a Meta swap or refresh answer leaves out: the
 // granted permissions and, on renewal, the old expiry when no expires_in came
 // (an earlier expiry than the truth is safer than none; verify corrects it).
 // After the first swap the short token's hour would be far too pessimistic,
-// so there the expiry stays unknown.
-func keepMeta(t, old *auth.Token, keepExpiry bool) *auth.Token {
+// so there the expiry stays unknown; so it does when the old expiry had
+// passed by our clock at now, which the renewal just proved wrong.
+func keepMeta(t, old *auth.Token, keepExpiry bool, now time.Time) *auth.Token {
 	if len(t.Scopes) == 0 {
 		t.Scopes = old.Scopes
 	}
-	if keepExpiry && t.Expiry.IsZero() {
+	if keepExpiry && t.Expiry.IsZero() && !expiredAt(old.Expiry, now) {
 		t.Expiry = old.Expiry
 	}
 	return t

@@ -39,11 +39,15 @@ type fakeNet struct {
 	routes map[string]func(w http.ResponseWriter, r *http.Request, s seen)
 	// fallback answers every route that has no handler of its own.
 	fallback func(w http.ResponseWriter, r *http.Request, s seen)
+	// date is the server's clock, sent as every answer's Date header:
+	// fixedNow unless a test moves it (setDate) or removes it (noDate).
+	date   time.Time
+	noDate bool
 }
 
 func newFake(t *testing.T) *fakeNet {
 	t.Helper()
-	f := &fakeNet{t: t, routes: map[string]func(http.ResponseWriter, *http.Request, seen){}}
+	f := &fakeNet{t: t, routes: map[string]func(http.ResponseWriter, *http.Request, seen){}, date: fixedNow}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -61,6 +65,11 @@ func (f *fakeNet) serve(w http.ResponseWriter, r *http.Request) {
 	h := f.routes[r.Method+" "+r.URL.Path]
 	if h == nil {
 		h = f.fallback
+	}
+	if f.noDate {
+		w.Header()["Date"] = nil // net/http then sends none
+	} else {
+		w.Header().Set("Date", f.date.UTC().Format(http.TimeFormat))
 	}
 	f.mu.Unlock()
 	if h == nil {
@@ -80,6 +89,20 @@ func (f *fakeNet) on(route string, h func(w http.ResponseWriter, r *http.Request
 // reply answers a fixed status and body on route.
 func (f *fakeNet) reply(route string, status int, body string) {
 	f.on(route, func(w http.ResponseWriter, _ *http.Request, _ seen) { writeJSON(w, status, body) })
+}
+
+// setDate sets the server's clock (its Date header).
+func (f *fakeNet) setDate(t time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.date, f.noDate = t, false
+}
+
+// dropDate makes the server send no Date header.
+func (f *fakeNet) dropDate() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.noDate = true
 }
 
 func (f *fakeNet) requests() []seen {

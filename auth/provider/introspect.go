@@ -19,7 +19,8 @@ type introspection struct {
 	// says: an inactive answer that gives its reason (the sandbox's
 	// "reason", LinkedIn's "status"), which is the server's word on the
 	// grant, not a shrug about a token type it does not introspect.
-	says bool
+	says  bool
+	clock answerClock
 }
 
 // verifyIntrospect asks RFC 7662 introspection about the grant. Where there
@@ -57,6 +58,7 @@ func (p *Provider) verifyIntrospect(ctx context.Context, r *resolved, t *auth.To
 		if s := scopeList(rt.m["scope"]); len(s) > 0 {
 			base.Scopes = s
 		}
+		base.RefreshExpiry = rt.clock.grantAt(unixField(rt.m, "exp", "expires_at"))
 		return base, nil
 	case rt.says:
 		return p.inactiveVerdict(rt, t, false), nil
@@ -126,7 +128,7 @@ func (p *Provider) introspect(ctx context.Context, r *resolved, t *auth.Token, t
 	}
 	reason, _ := jsonString(m["reason"])
 	status, _ := jsonString(m["status"])
-	return &introspection{active: active, m: m, body: resp.body, says: reason != "" || status != ""}, nil, nil
+	return &introspection{active: active, m: m, body: resp.body, says: reason != "" || status != "", clock: resp.clock}, nil, nil
 }
 
 // inactiveVerdict reads why a token is inactive. access: the answer was
@@ -150,7 +152,7 @@ func (p *Provider) inactiveVerdict(in *introspection, t *auth.Token, access bool
 func (p *Provider) activeVerdict(in *introspection, t *auth.Token) *Verdict {
 	v := &Verdict{Valid: true, Check: CheckIntrospection, Expiry: t.Expiry, Scopes: t.Scopes}
 	if exp := unixField(in.m, "exp", "expires_at"); !exp.IsZero() {
-		v.Expiry = exp
+		v.Expiry = in.clock.accessAt(exp)
 	}
 	if s := scopeList(in.m["scope"]); len(s) > 0 {
 		v.Scopes = s

@@ -88,13 +88,17 @@ func TestLinkedInRefreshPartner(t *testing.T) {
 	if err != nil || tok2.AccessToken != "li-AT2" || !near(tok2.RefreshExpiry, fixedNow.Add(30000000*time.Second)) {
 		t.Fatalf("%+v %v", tok2, err)
 	}
-	// The 365-day refresh lifetime ended: consent_expired, no request.
+	// The 365-day refresh lifetime ended by our clock: LinkedIn is asked,
+	// and its refusal is explained as consent_expired.
+	f.on("POST /token", func(w http.ResponseWriter, r *http.Request, s seen) {
+		writeJSON(w, 400, `{"error":"invalid_grant","error_description":"The provided authorization grant or refresh token is invalid, expired or revoked."}`)
+	})
 	n := len(f.requests())
 	tok2.RefreshExpiry = fixedNow.Add(-time.Second)
 	_, err = p.Renew(ctx(t), tok2)
 	wantKind(t, err, KindDefinite, auth.ReasonConsentExpired)
-	if len(f.requests()) != n {
-		t.Error("request sent with a lapsed refresh token")
+	if len(f.requests()) != n+1 {
+		t.Error("no request sent with a refresh token our clock calls lapsed: only LinkedIn knows")
 	}
 }
 

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"strings"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -38,18 +39,28 @@ func (p *Provider) OAuth2Config(ctx context.Context, redirectURI string) (*oauth
 }
 
 // TokenFromOAuth2 converts an x/oauth2 token (from the device flow) to the
-// stored form, reading the lifetimes x/oauth2 leaves in Extra.
+// stored form, reading the lifetimes x/oauth2 leaves in ExpiresIn and
+// Extra. Call it right after the token arrived through HTTPClient: the
+// lifetimes are read against the Date of the latest answer, as Exchange
+// and Renew read theirs (see answerClock).
 func (p *Provider) TokenFromOAuth2(t *oauth2.Token) *auth.Token {
 	if t == nil {
 		return nil
 	}
 	now := p.now()
+	clk := newAnswerClock(now, time.Time{})
+	if r := p.meter.latest(); r.ok && now.Sub(r.at) < time.Minute && r.at.Sub(now) < time.Minute {
+		clk = newAnswerClock(now, now.Add(-r.skew))
+	}
 	out := &auth.Token{
 		AccessToken:  t.AccessToken,
 		TokenType:    t.TokenType,
 		RefreshToken: t.RefreshToken,
-		Expiry:       t.Expiry,
+		Expiry:       t.Expiry, // x/oauth2's, by time.Now, when it kept no expires_in
 		ObtainedAt:   now,
+	}
+	if t.ExpiresIn > 0 {
+		out.Expiry = clk.accessEnd(time.Duration(min(t.ExpiresIn, int64(maxLifetime/time.Second))) * time.Second)
 	}
 	if out.TokenType == "" || strings.EqualFold(out.TokenType, "bearer") {
 		out.TokenType = "Bearer"
@@ -59,7 +70,7 @@ func (p *Provider) TokenFromOAuth2(t *oauth2.Token) *auth.Token {
 	}
 	for _, k := range []string{"refresh_token_expires_in", "refresh_expires_in"} {
 		if d := extraSeconds(t.Extra(k)); d > 0 {
-			out.RefreshExpiry = now.Add(d)
+			out.RefreshExpiry = clk.grantEnd(d)
 			break
 		}
 	}

@@ -62,6 +62,8 @@ type Provider struct {
 	scopes []string
 	hc     *http.Client
 	now    func() time.Time
+	// meter compares the servers' Date headers with now (ClockSkew).
+	meter *clockMeter
 
 	mu       sync.Mutex
 	resolved *resolved // endpoints and auth style; for oidc, after discovery
@@ -211,16 +213,20 @@ func New(s Settings, hc *http.Client) (*Provider, error) {
 	if hc == nil {
 		hc = &http.Client{Timeout: DefaultTimeout}
 	}
-	p := &Provider{name: name, preset: pr, set: s, scopes: scopes, hc: providerClient(hc), now: time.Now,
+	p := &Provider{name: name, preset: pr, set: s, scopes: scopes, now: time.Now,
 		autoStyle: s.AuthStyle == "" && (pr.Name == TypeOIDC || pr.Name == TypeOAuth2)}
+	// The meter reads p.now when an answer arrives, so SetClock applies.
+	p.meter = &clockMeter{now: func() time.Time { return p.now() }}
+	p.hc = providerClient(hc, p.meter)
 	if pr.Name != TypeOIDC {
 		p.resolved = &resolved{ep: staticEndpoints(pr), style: pr.AuthStyle}
 	}
 	return p, nil
 }
 
-// SetClock replaces time.Now for expiry decisions (tests, fixed-time checks).
-// Call it before the Provider is shared.
+// SetClock replaces time.Now for expiry decisions and for the comparison
+// with the servers' Date headers (tests, fixed-time checks). Call it before
+// the Provider is shared.
 func (p *Provider) SetClock(now func() time.Time) {
 	if now != nil {
 		p.now = now

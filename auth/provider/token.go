@@ -50,8 +50,14 @@ func (p *Provider) parseToken(op string, resp *response, secrets []string, unsaf
 		// terminal. An answer with one is not used.
 		return nil, p.badAnswer(op, resp, "the answer's token contains spaces or control characters", unsafe)
 	}
-	now := p.now()
-	t := &auth.Token{AccessToken: at, ObtainedAt: now}
+	// Lifetimes are read against both clocks when they disagree (see
+	// answerClock); ObtainedAt stays the local receive time, which the
+	// age rules compare with the local clock.
+	clk := resp.clock
+	if clk.local.IsZero() {
+		clk = newAnswerClock(p.now(), time.Time{})
+	}
+	t := &auth.Token{AccessToken: at, ObtainedAt: clk.local}
 	t.TokenType, _ = jsonString(m["token_type"])
 	if t.TokenType == "" || strings.EqualFold(t.TokenType, "bearer") {
 		t.TokenType = "Bearer"
@@ -59,13 +65,14 @@ func (p *Provider) parseToken(op string, resp *response, secrets []string, unsaf
 	t.RefreshToken, _ = jsonString(m["refresh_token"])
 	t.IDToken, _ = jsonString(m["id_token"])
 	if d := lifetime(m["expires_in"]); d > 0 {
-		t.Expiry = now.Add(d)
+		t.Expiry = clk.accessEnd(d)
 	}
 	if d := lifetime(m["refresh_token_expires_in"]); d > 0 {
-		t.RefreshExpiry = now.Add(d)
+		t.RefreshExpiry = clk.grantEnd(d)
 	} else if d := lifetime(m["refresh_expires_in"]); d > 0 {
-		t.RefreshExpiry = now.Add(d)
+		t.RefreshExpiry = clk.grantEnd(d)
 	} else if exp, ok := jsonInt(m["refresh_token_expires_at"]); ok && exp > 0 && exp < 1<<40 {
+		// Already a time on the server's clock.
 		t.RefreshExpiry = time.Unix(exp, 0)
 	}
 	t.Scopes = scopeList(m["scope"])

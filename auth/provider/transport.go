@@ -59,6 +59,8 @@ type response struct {
 	// answer that refused the other style, when this was the second try.
 	style        AuthStyle
 	refusedFirst *response
+	// clock is when the answer arrived, by our clock and the server's Date.
+	clock answerClock
 }
 
 func (r *response) ok() bool { return r.status >= 200 && r.status < 300 }
@@ -105,6 +107,7 @@ func (p *Provider) send(ctx context.Context, r request) (*response, error) {
 		return nil, p.networkError(r, host, err, wrote.Load())
 	}
 	defer resp.Body.Close()
+	clock := newAnswerClock(p.now(), parseDate(resp.Header))
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
 		// The server answered and the answer was lost: on a rotating refresh
@@ -113,7 +116,7 @@ func (p *Provider) send(ctx context.Context, r request) (*response, error) {
 		e.Status = resp.StatusCode
 		return nil, e
 	}
-	return &response{status: resp.StatusCode, header: resp.Header, body: b, host: host, style: r.style}, nil
+	return &response{status: resp.StatusCode, header: resp.Header, body: b, host: host, style: r.style, clock: clock}, nil
 }
 
 // networkError describes a transport failure in our own words: the text of a
@@ -193,8 +196,12 @@ var (
 const userAgent = "sbctl"
 
 // sbctlTransport sets what every request to a provider carries, whoever
-// builds it: send, or x/oauth2 in the device flow (through HTTPClient).
-type sbctlTransport struct{ base http.RoundTripper }
+// builds it: send, or x/oauth2 in the device flow (through HTTPClient), and
+// compares every answer's Date with the local clock (see ClockSkew).
+type sbctlTransport struct {
+	base  http.RoundTripper
+	meter *clockMeter
+}
 
 func (t sbctlTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	// A RoundTripper must not change the request it is given.
@@ -205,6 +212,7 @@ func (t sbctlTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	resp, err := t.base.RoundTrip(r)
 	if err == nil {
+		t.meter.record(r.URL.Host, resp.Header)
 		resp.Body = limitedBody{Reader: io.LimitReader(resp.Body, maxBody), Closer: resp.Body}
 	}
 	return resp, err
@@ -217,16 +225,19 @@ type limitedBody struct {
 }
 
 // providerClient is a copy of the caller's client with sbctl's headers and
-// redirect policy; the caller's client itself is not changed.
-func providerClient(hc *http.Client) *http.Client {
+// redirect policy, whose answers update meter; the caller's client itself
+// is not changed. A client that already is one (another Provider's
+// HTTPClient) is rewrapped, so each Provider measures its own servers.
+func providerClient(hc *http.Client, meter *clockMeter) *http.Client {
 	c := noBodyRedirects(hc)
-	if _, ok := c.Transport.(sbctlTransport); !ok {
-		base := c.Transport
-		if base == nil {
-			base = http.DefaultTransport
-		}
-		c.Transport = sbctlTransport{base: base}
+	base := c.Transport
+	if st, ok := base.(sbctlTransport); ok {
+		base = st.base
 	}
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	c.Transport = sbctlTransport{base: base, meter: meter}
 	return c
 }
 

@@ -17,7 +17,17 @@ type Verdict struct {
 	Reason auth.Reason // why not, when !Valid
 	// Expiry is when the access token expires, as the network says (else as
 	// stored); DataAccessExpiry is Meta's 90-day data-access deadline.
+	// RefreshExpiry is when the refresh token expires, when the network
+	// said so (introspection's exp about an active refresh token); zero
+	// when it did not. Valid with a refresh token means the grant is alive,
+	// whatever a stored RefreshExpiry predicted.
+	//
+	// When the local clock and the server's Date disagree by more than
+	// ClockSkewThreshold, these are read like token lifetimes: the access
+	// token's end is the earlier of its two readings, the others' the later
+	// (see answerClock).
 	Expiry, DataAccessExpiry time.Time
+	RefreshExpiry            time.Time
 	Scopes                   []string
 	Check                    string // which check answered (CheckIntrospection, ...)
 }
@@ -180,9 +190,12 @@ func (p *Provider) verifyDebugToken(ctx context.Context, r *resolved, t *auth.To
 		return nil, p.badAnswer(opVerify, resp, "the debug_token answer has no data", false)
 	}
 	d := out.Data
-	now := p.now()
+	// expires_at and data_access_expires_at are the server's times: compare
+	// them with its Date, so a wrong local clock does not end a grant.
+	now := resp.clock.serverNow()
 	v := &Verdict{Check: CheckDebugToken, Expiry: t.Expiry, Scopes: cleanScopes(d.Scopes)}
-	if n, ok := jsonInt(d.ExpiresAt); ok {
+	n, stated := jsonInt(d.ExpiresAt)
+	if stated {
 		v.Expiry = time.Time{} // 0 = never expires (page tokens)
 		if n > 0 {
 			v.Expiry = time.Unix(n, 0)
@@ -220,6 +233,12 @@ func (p *Provider) verifyDebugToken(ctx context.Context, r *resolved, t *auth.To
 	default:
 		v.Reason = auth.ReasonInvalid
 	}
+	// The caller stores these and compares them with the local clock:
+	// read them as token lifetimes are (answerClock).
+	if stated {
+		v.Expiry = resp.clock.accessAt(v.Expiry)
+	}
+	v.DataAccessExpiry = resp.clock.grantAt(v.DataAccessExpiry)
 	return v, nil
 }
 
@@ -241,7 +260,7 @@ func (p *Provider) verifyTokeninfo(ctx context.Context, r *resolved, t *auth.Tok
 	}
 	v := &Verdict{Valid: true, Check: CheckTokeninfo, Expiry: t.Expiry, Scopes: t.Scopes}
 	if exp := unixField(m, "exp"); !exp.IsZero() {
-		v.Expiry = exp
+		v.Expiry = resp.clock.accessAt(exp)
 	}
 	if s := scopeList(m["scope"]); len(s) > 0 {
 		v.Scopes = s
