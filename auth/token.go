@@ -18,6 +18,11 @@ type Token struct {
 	// ObtainedAt is when sbctl received this token (from a flow, a refresh or
 	// an import); renewal rules such as Instagram's "at least 24 h old" use it.
 	ObtainedAt time.Time `json:"obtained_at,omitzero"`
+	// Rejected is the network's definite "no" to this grant, kept with the
+	// token itself so that a lost state file, rebuilt from the store, does
+	// not forget it (a revoked grant must never read as ok again).
+	Rejected   Reason    `json:"rejected,omitempty"`
+	RejectedAt time.Time `json:"rejected_at,omitzero"`
 }
 
 // HasRefresh reports whether the token can be renewed with a refresh_token grant.

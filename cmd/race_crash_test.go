@@ -384,8 +384,10 @@ func testTokenRace(t *testing.T, keychain bool) {
 	var st store.Store = store.NewFile(w.dataDir, nil)
 	if keychain {
 		st = store.NewKeyring(w.service)
-		if _, err := os.Stat(filepath.Join(w.dataDir, "tokens.json")); !errors.Is(err, fs.ErrNotExist) {
-			t.Errorf("keychain run: a token file exists (%v)", err)
+		for _, f := range []string{"tokens.json", "tokens"} {
+			if _, err := os.Stat(filepath.Join(w.dataDir, f)); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("keychain run: the file store's %s exists (%v)", f, err)
+			}
 		}
 	}
 	if stored, err := store.GetToken(context.Background(), st, "p"); err != nil {
@@ -625,11 +627,13 @@ func (w *rcWorkspace) recover(t *testing.T) {
 	w.importGrant(t, time.Now().Add(30*time.Second))
 }
 
-// checkFiles: the state file (when present) and the token file are valid
-// JSON.
+// checkFiles: the state file (when present) and the token files (an old
+// tokens.json, the per-item files) are valid JSON.
 func (w *rcWorkspace) checkFiles(t *testing.T, i int) {
 	t.Helper()
-	for _, p := range []string{filepath.Join(w.stateDir, "state.json"), filepath.Join(w.dataDir, "tokens.json")} {
+	files := []string{filepath.Join(w.stateDir, "state.json"), filepath.Join(w.dataDir, "tokens.json")}
+	items, _ := filepath.Glob(filepath.Join(w.dataDir, "tokens", "*.json"))
+	for _, p := range append(files, items...) {
 		b, err := os.ReadFile(p)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue

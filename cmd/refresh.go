@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -71,15 +72,27 @@ func runRefresh(c *cobra.Command, f *Factory, o *refreshOptions) error {
 			fmt.Fprintf(f.IO.ErrOut, "\r\x1b[2KRefreshing… %d/%d", done, total)
 		}
 	}
+	stopNotice := context.AfterFunc(c.Context(), func() {
+		fmt.Fprintf(f.IO.ErrOut, "\nInterrupted: no new renewals start; those already sent finish and store their answer (up to %s). Ctrl-C again stops them now.\n", profiles.GracePeriod)
+	})
 	results, err := m.Refresh(c.Context(), ropts)
+	stopNotice()
 	if ropts.Progress != nil {
 		fmt.Fprint(f.IO.ErrOut, "\r\x1b[2K")
 	}
 	if err != nil && results == nil {
 		return err
 	}
-	var renewed, fresh, reauth, failed, notRenewable int
+	var renewed, fresh, reauth, failed, notRenewable, notStarted int
+	var lost []string
 	for _, r := range results {
+		if r.MayHaveLost {
+			lost = append(lost, r.Name)
+		}
+		if r.Interrupted {
+			notStarted++
+			continue
+		}
 		switch r.Outcome {
 		case profiles.OutcomeRenewed:
 			renewed++
@@ -103,7 +116,14 @@ func runRefresh(c *cobra.Command, f *Factory, o *refreshOptions) error {
 		if notRenewable > 0 {
 			fmt.Fprintf(f.IO.ErrOut, ", %d cannot be renewed now (see above)", notRenewable)
 		}
+		if notStarted > 0 {
+			fmt.Fprintf(f.IO.ErrOut, ", %d not started (interrupted)", notStarted)
+		}
 		fmt.Fprintln(f.IO.ErrOut, ".")
+	}
+	if len(lost) > 0 {
+		fmt.Fprintf(f.IO.ErrOut, "Stopped while their renewal was in flight, so the network may have replaced their refresh token: %s. Check with `sbctl profiles verify %s`.\n",
+			strings.Join(lost, ", "), strings.Join(lost, " "))
 	}
 	switch {
 	case err != nil:
@@ -126,6 +146,9 @@ func reportRefresh(ios *IOStreams, results []profiles.RenewResult) {
 	for _, r := range results {
 		var style lipgloss.Style
 		what := r.Message
+		if r.Interrupted {
+			continue // counted in the summary, not listed one by one
+		}
 		switch r.Outcome {
 		case profiles.OutcomeFresh:
 			continue

@@ -92,9 +92,41 @@ func Main() int {
 		}
 		ios.Now = func() time.Time { return t }
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible(ios)
 	defer stop()
 	return Run(ctx, &Factory{IO: ios}, os.Args[1:])
+}
+
+// interruptible is the run's context: the first Ctrl-C (or SIGTERM) ends
+// it, so no new work starts, while renewals whose request is already out
+// finish and store their answer (profiles.GracePeriod); a second one
+// aborts them (profiles.WithAbort).
+func interruptible(ios *IOStreams) (context.Context, func()) {
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	soft, stopSoft := context.WithCancel(context.Background())
+	hard, stopHard := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-sig:
+			stopSoft()
+		case <-done:
+			return
+		}
+		select {
+		case <-sig:
+			fmt.Fprintln(ios.ErrOut, "\nsbctl: interrupted again: stopping renewals in flight now")
+			stopHard()
+		case <-done:
+		}
+	}()
+	return profiles.WithAbort(soft, hard), func() {
+		signal.Stop(sig)
+		close(done)
+		stopSoft()
+		stopHard()
+	}
 }
 
 // Run executes one command line and prints its error, if any.

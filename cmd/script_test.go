@@ -81,6 +81,7 @@ func TestScripts(t *testing.T) {
 			"sandbox-start":   cmdSandboxStart,
 			"sandbox-stat":    cmdSandboxStat,
 			"sandbox-account": cmdSandboxAccount,
+			"token-delete":    cmdTokenDelete,
 		},
 	})
 }
@@ -172,6 +173,20 @@ func cmdNoFile(ts *testscript.TestScript, neg bool, args []string) {
 	if (len(found) == 0) == neg {
 		ts.Fatalf("files containing %q: %v (neg=%v)", args[1], found, neg)
 	}
+}
+
+// token-delete PROFILE deletes the profile's token from the script's token
+// store (the file store, or the keychain when SBCTL_TOKEN_STORE is unset)
+// behind sbctl's back, as a person or another tool would.
+func cmdTokenDelete(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 || neg {
+		ts.Fatalf("usage: token-delete profile")
+	}
+	var st store.Store = store.NewKeyring(ts.Getenv("SBCTL_KEYRING_SERVICE"))
+	if ts.Getenv("SBCTL_TOKEN_STORE") == "file" {
+		st = store.NewFile(filepath.Join(ts.Getenv("XDG_DATA_HOME"), "sbctl"), nil)
+	}
+	ts.Check(st.Delete(context.Background(), store.ProfileKey(args[0])))
 }
 
 // token-in PROFILE STRING: the profile's token in the real keychain (under

@@ -117,6 +117,7 @@ func (m *Manager) recordImport(ctx context.Context, name, providerName string, t
 		// The network refused the token while naming its account: record
 		// what it said, not a status guessed from the token's dates.
 		rec = deadRecord(rejected.Reason, rejected.Error(), m.endedAt(t))(rec)
+		m.noteVerdict(ctx, name, t, orInvalid(rejected.Reason))
 	}
 	if err := m.updateState(ctx, func(state *State) error {
 		state.Profiles[name] = rec
@@ -198,4 +199,11 @@ func (m *Manager) addToConfig(ctx context.Context, s AddSpec) error {
 		}
 		return c.AddProfile(config.NewProfile{Name: s.Name, Provider: s.Provider, Groups: slices.Compact(s.Groups), Scopes: s.Scopes})
 	})
+}
+
+func orInvalid(r auth.Reason) auth.Reason {
+	if r == "" {
+		return auth.ReasonInvalid
+	}
+	return r
 }

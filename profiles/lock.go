@@ -45,6 +45,21 @@ type renewalMarker struct {
 	// RefreshSHA256 identifies the refresh token being spent, without
 	// storing it: the marker is stale if the store already holds another.
 	RefreshSHA256 string `json:"refresh_sha256"`
+	// Note is set when the renewal got its answer but could not store it
+	// (the store refused it): the process was not killed.
+	Note string `json:"note,omitempty"`
+}
+
+// lossMessage explains a grant the network no longer accepts after a
+// renewal that did not finish: a process killed inside the window, or one
+// that could not store what the network answered.
+func (mk *renewalMarker) lossMessage(providerName string) string {
+	if mk.Note != "" {
+		return fmt.Sprintf("an earlier sbctl (pid %d) renewed this profile at %s, but %s; %s has replaced the refresh token sbctl still holds, so the grant is lost",
+			mk.PID, mk.StartedAt.Format(time.RFC3339), mk.Note, providerName)
+	}
+	return fmt.Sprintf("an earlier sbctl (pid %d) was stopped at %s while renewing this profile, after %s may already have replaced its refresh token; the old one is now refused, so the grant is lost",
+		mk.PID, mk.StartedAt.Format(time.RFC3339), providerName)
 }
 
 func (m *Manager) markerPath(name string) string {
@@ -56,9 +71,18 @@ func refreshDigest(t *auth.Token) string {
 	return hex.EncodeToString(sum[:8])
 }
 
-func (m *Manager) writeMarker(name string, t *auth.Token) error {
-	b, _ := json.Marshal(renewalMarker{PID: os.Getpid(), StartedAt: m.now().UTC(), RefreshSHA256: refreshDigest(t)})
+func (m *Manager) writeMarker(name string, t *auth.Token, note string) error {
+	b, _ := json.Marshal(renewalMarker{PID: os.Getpid(), StartedAt: m.now().UTC(), RefreshSHA256: refreshDigest(t), Note: note})
 	return config.WriteFileAtomic(m.markerPath(name), b, 0o600)
+}
+
+// noteMarker adds why a rotating renewal did not finish to its marker (a
+// renewal of a provider that does not rotate has none: its old refresh
+// token still works).
+func (m *Manager) noteMarker(name string, spent *auth.Token, note string) {
+	if m.readMarker(name) != nil {
+		_ = m.writeMarker(name, spent, note)
+	}
 }
 
 // readMarker returns the marker left by a process that died while renewing

@@ -2,18 +2,14 @@ package profiles
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/sbctl/sbctl/auth"
 	"github.com/sbctl/sbctl/auth/provider"
@@ -49,6 +45,8 @@ type Options struct {
 	// Sleep waits between retries (backoff, Retry-After); nil is a real
 	// timer that ends early with ctx. Tests record the waits instead.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Grace replaces GracePeriod (tests).
+	Grace time.Duration
 }
 
 // sleepContext waits for d or until ctx is done.
@@ -77,6 +75,8 @@ type Manager struct {
 
 	provMu sync.Mutex
 	provs  map[string]*provider.Provider // see providerFor
+
+	skewWarned sync.Map // hosts whose clock skew was reported (warnSkew)
 }
 
 // Open loads the config. It does not touch the token store: listing needs
@@ -217,100 +217,6 @@ func (m *Manager) Provider(name string) (*config.Provider, error) {
 		nf.Hint = fmt.Sprintf("%s is a built-in preset that is not configured yet: add it with `sbctl providers add %s --client-id <your %s app's client id>`", pr.Name, pr.Name, pr.Title)
 	}
 	return nil, nf
-}
-
-// loadState reads the state file, rebuilding it from the token store when
-// it is missing or corrupt while profiles are configured.
-func (m *Manager) loadState(ctx context.Context) (*State, error) {
-	st, err := m.State.Load()
-	switch {
-	case err == nil:
-		return st, nil
-	case errors.Is(err, errStateMissing) && len(m.Config.Profiles) == 0:
-		return st, nil
-	case errors.Is(err, errStateMissing), errors.Is(err, ErrStateCorrupt):
-		return m.rebuildState(ctx, errors.Is(err, ErrStateCorrupt))
-	}
-	return nil, err
-}
-
-// updateState applies change to the state file. A missing or corrupt
-// state is rebuilt from the token store first (when profiles are
-// configured), so a write never turns the other profiles into
-// not_connected.
-func (m *Manager) updateState(ctx context.Context, change func(*State) error) error {
-	if _, err := m.State.Load(); err != nil && len(m.Config.Profiles) > 0 &&
-		(errors.Is(err, errStateMissing) || errors.Is(err, ErrStateCorrupt)) {
-		if _, err := m.rebuildState(ctx, errors.Is(err, ErrStateCorrupt)); err != nil {
-			return err
-		}
-	}
-	return m.State.Update(ctx, change)
-}
-
-// rebuildState asks the token store which profiles hold a token. It is the
-// only time listing touches the keychain; afterwards the state file exists.
-func (m *Manager) rebuildState(ctx context.Context, corrupt bool) (*State, error) {
-	// A missing state file is the normal first run with a hand-written
-	// config: rebuild quietly. A corrupt one is news.
-	if corrupt {
-		fmt.Fprintf(m.warn, "the state file %s is corrupt (kept as %s.corrupt); rebuilding it from the token store…\n", m.State.Path, m.State.Path)
-	}
-	st := &State{Version: stateVersion, Profiles: map[string]*Record{}}
-	s, err := m.Store()
-	if err != nil {
-		return m.unknownState(err), nil
-	}
-	var mu sync.Mutex
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(8)
-	for _, p := range m.Config.Profiles {
-		g.Go(func() error {
-			t, err := store.GetToken(gctx, s, p.Name)
-			if errors.Is(err, store.ErrNotFound) {
-				return nil
-			}
-			var ue *store.UnavailableError
-			if errors.As(err, &ue) {
-				return err
-			}
-			rec := &Record{Connected: true, Unknown: err != nil}
-			if err == nil {
-				rec = RecordFromToken(t, t.ObtainedAt)
-				if t.ObtainedAt.IsZero() {
-					rec.ConnectedAt = nil
-				}
-			} else {
-				rec.LastError = err.Error()
-			}
-			mu.Lock()
-			st.Profiles[p.Name] = rec
-			mu.Unlock()
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return m.unknownState(err), nil
-	}
-	err = m.State.Update(ctx, func(cur *State) error {
-		cur.Profiles = st.Profiles
-		return nil
-	})
-	if err != nil {
-		fmt.Fprintf(m.warn, "warning: could not save the rebuilt state: %v\n", err)
-	}
-	return st, nil
-}
-
-// unknownState is used when the state is lost and the store cannot be
-// asked: every profile is `unknown` rather than wrongly `not_connected`.
-func (m *Manager) unknownState(cause error) *State {
-	fmt.Fprintf(m.warn, "warning: cannot rebuild the state: %v\n", cause)
-	st := &State{Version: stateVersion, Profiles: map[string]*Record{}}
-	for _, p := range m.Config.Profiles {
-		st.Profiles[p.Name] = &Record{Connected: true, Unknown: true, LastError: "state lost and the token store is unavailable"}
-	}
-	return st
 }
 
 // View is one profile as `profiles list` and `show` present it. The JSON
@@ -514,35 +420,6 @@ func (m *Manager) Check(ctx context.Context, f Filter) (CheckResult, error) {
 		return CheckResult{}, err
 	}
 	return Summarize(views), nil
-}
-
-// configLock serialises read-modify-write of the config file between
-// processes (two `profiles add` at once must both land).
-func (m *Manager) editConfig(ctx context.Context, edit func(c *config.Config) error) error {
-	if err := os.MkdirAll(m.opts.StateDir, 0o700); err != nil {
-		return fmt.Errorf("creating the state directory: %w", err)
-	}
-	unlock, err := lockFile(ctx, filepath.Join(m.opts.StateDir, "config.lock"))
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	// Re-read inside the lock: another process may have changed the file.
-	cfg, err := config.Load(m.Config.Path, config.Options{Presets: PresetNames()})
-	if err != nil {
-		return err
-	}
-	if err := edit(cfg); err != nil {
-		return err
-	}
-	if err := cfg.Save(); err != nil {
-		return err
-	}
-	m.Config = cfg
-	m.provMu.Lock()
-	m.provs = nil // built from the old config
-	m.provMu.Unlock()
-	return nil
 }
 
 // ConfigPath is the config file the Manager reads and edits.

@@ -337,3 +337,19 @@ func (m *Manager) AddProvider(ctx context.Context, s ProviderSpec) (ProviderInfo
 	}
 	return m.DescribeProvider(s.Name)
 }
+
+// warnSkew tells the user, once per host and run, that the system clock
+// disagrees with a provider's: every expiry sbctl predicts rests on it.
+func (m *Manager) warnSkew(p *provider.Provider) {
+	skew, host, ok := p.ClockSkew()
+	if !ok {
+		return
+	}
+	msg := provider.SkewWarning(skew, host)
+	if msg == "" {
+		return
+	}
+	if _, seen := m.skewWarned.LoadOrStore(host, true); !seen {
+		fmt.Fprintf(m.warn, "warning: %s\n", msg)
+	}
+}

@@ -2,6 +2,7 @@ package profiles
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/sbctl/sbctl/auth/provider"
+	"github.com/sbctl/sbctl/auth/store"
 	"github.com/sbctl/sbctl/config"
 )
 
@@ -81,9 +83,13 @@ func (m *Manager) Refresh(ctx context.Context, o RefreshOptions) ([]RenewResult,
 	for _, p := range selected {
 		rec := st.Profiles[p.Name]
 		switch {
-		case rec == nil || !rec.Connected:
+		case (rec == nil || !rec.Connected) && !m.holdsToken(ctx, p.Name):
 			results = append(results, RenewResult{Name: p.Name, Outcome: OutcomeNeedsReauth, Message: "never connected"})
 			continue
+		case rec == nil || !rec.Connected:
+			// The store holds a token the state does not know of (an
+			// import killed between the two): renew it, which records it.
+			named[p.Name] = true
 		case rec.NeedsReauth:
 			results = append(results, RenewResult{Name: p.Name, Outcome: OutcomeNeedsReauth, Reason: rec.Reason, Message: rec.Reason.Explain()})
 			continue
@@ -130,6 +136,17 @@ func (m *Manager) Refresh(ctx context.Context, o RefreshOptions) ([]RenewResult,
 		return results, err
 	}
 	return results, ctx.Err()
+}
+
+// holdsToken reports whether the token store has a token for the profile
+// (an unreadable store counts as yes: the renewal then says what is wrong).
+func (m *Manager) holdsToken(ctx context.Context, name string) bool {
+	st, err := m.Store()
+	if err != nil {
+		return true
+	}
+	_, err = store.GetToken(ctx, st, name)
+	return !errors.Is(err, store.ErrNotFound)
 }
 
 // endsWithin: the access token or the connection ends within the window.

@@ -42,6 +42,16 @@ type RenewResult struct {
 	// reauth or another process's refresh that finished meanwhile) wins.
 	at  time.Time
 	err error
+
+	// Interrupted: nothing was sent because sbctl was interrupted first.
+	Interrupted bool `json:"interrupted,omitempty"`
+	// MayHaveLost: a second interruption ended a rotating renewal whose
+	// request had been sent; the network may have replaced the refresh
+	// token with one sbctl never received.
+	MayHaveLost bool `json:"may_have_lost_grant,omitempty"`
+	// Recovered is the recovery file holding the renewed token when the
+	// token store refused it.
+	Recovered string `json:"recovery_file,omitempty"`
 }
 
 // Err is the failure behind OutcomeFailed or OutcomeNeedsReauth.
@@ -125,20 +135,19 @@ func (m *Manager) renewOne(ctx context.Context, p *config.Profile, o renewOption
 
 func (m *Manager) renewLocked(ctx context.Context, p *config.Profile, o renewOptions) RenewResult {
 	res := RenewResult{Name: p.Name}
-	fail := func(err error) RenewResult {
-		res.Outcome, res.err, res.Message = OutcomeFailed, err, err.Error()
-		return res
+	if ctx.Err() != nil {
+		return notStarted(res)
 	}
 	st, err := m.Store()
 	if err != nil {
-		return fail(err)
+		return failed(res, err)
 	}
 	before, err := store.GetToken(ctx, st, p.Name)
 	if errors.Is(err, store.ErrNotFound) {
 		return m.notConnected(res, "no token is stored (never connected, or its token was deleted)")
 	}
 	if err != nil {
-		return fail(err)
+		return failed(res, err)
 	}
 	if !o.Force && fresh(before, m.now(), o.MinTTL) {
 		res.Outcome, res.token = OutcomeFresh, before
@@ -147,31 +156,65 @@ func (m *Manager) renewLocked(ctx context.Context, p *config.Profile, o renewOpt
 	}
 	unlock, err := m.lockProfile(ctx, p.Name)
 	if err != nil {
+		if ctx.Err() != nil {
+			return notStarted(res)
+		}
 		// Another process is stuck renewing: the token read before the
 		// lock may still serve (the caller decides).
-		res = fail(err)
+		res = failed(res, err)
 		res.token = before
 		return res
 	}
 	defer unlock()
-	tok, err := store.GetToken(ctx, st, p.Name)
+	tok, stop := m.tokenUnderLock(ctx, st, p.Name, before, o, &res)
+	if stop {
+		return res
+	}
+	prov, err := m.providerFor(ctx, p.Provider, p.Scopes)
+	if err != nil {
+		return failed(res, err)
+	}
+	if ctx.Err() != nil {
+		return notStarted(res)
+	}
+	// From here the request may reach the network: an interruption lets
+	// it finish and store its answer (a rotated refresh token is then the
+	// only valid one), within GracePeriod.
+	work, release := m.inFlight(ctx)
+	defer release()
+	return m.renewAtNetwork(ctx, work, st, p, prov, tok, o, res)
+}
+
+// tokenUnderLock re-reads the token inside the profile's lock: a token a
+// dead process left in its recovery file goes into the store first, and a
+// token another process renewed meanwhile is used as it is. stop says res
+// is the final result.
+func (m *Manager) tokenUnderLock(ctx context.Context, st store.Store, name string, before *auth.Token, o renewOptions, res *RenewResult) (*auth.Token, bool) {
+	if _, err := m.restoreRecovered(ctx, st, name); err != nil {
+		fmt.Fprintf(m.warn, "warning: %v\n", err)
+	}
+	tok, err := store.GetToken(ctx, st, name)
 	if errors.Is(err, store.ErrNotFound) {
-		return m.notConnected(res, "its token was removed meanwhile")
+		*res = m.notConnected(*res, "its token was removed meanwhile")
+		return nil, true
 	}
 	if err != nil {
-		return fail(err)
+		*res = failed(*res, err)
+		return nil, true
 	}
 	changed := tok.AccessToken != before.AccessToken
 	if (!o.Force || changed) && fresh(tok, m.now(), o.MinTTL) {
 		// Another process renewed it while we waited for the lock.
 		res.Outcome, res.token = OutcomeFresh, tok
 		res.ExpiresAt = utc(&tok.Expiry)
-		return res
+		return nil, true
 	}
-	prov, err := m.providerFor(ctx, p.Provider, p.Scopes)
-	if err != nil {
-		return fail(err)
-	}
+	return tok, false
+}
+
+// renewAtNetwork sends the renewal (under work, which outlives an
+// interruption of ctx) and stores its answer.
+func (m *Manager) renewAtNetwork(ctx, work context.Context, st store.Store, p *config.Profile, prov *provider.Provider, tok *auth.Token, o renewOptions, res RenewResult) RenewResult {
 	rotating := prov.Preset().RotatesRefresh && tok.HasRefresh()
 	crashed := m.readMarker(p.Name)
 	if crashed != nil && crashed.RefreshSHA256 != "" && crashed.RefreshSHA256 != refreshDigest(tok) {
@@ -181,38 +224,126 @@ func (m *Manager) renewLocked(ctx context.Context, p *config.Profile, o renewOpt
 		crashed = nil
 	}
 	if rotating {
-		if err := m.writeMarker(p.Name, tok); err != nil {
-			return fail(fmt.Errorf("writing the renewal marker: %w", err))
+		if err := m.writeMarker(p.Name, tok, ""); err != nil {
+			return failed(res, fmt.Errorf("writing the renewal marker: %w", err))
 		}
 	}
-	newTok, err := m.renewWithRetry(ctx, prov, tok, rotating, o)
+	newTok, err := m.renewWithRetry(ctx, work, prov, tok, rotating, o)
+	defer m.warnSkew(prov)
 	var pe *provider.Error
-	if err != nil && errors.As(err, &pe) && pe.Kind == provider.KindDefinite && pe.Reason != auth.ReasonConsentExpired {
+	if err != nil && errors.As(err, &pe) && pe.Kind == provider.KindDefinite {
 		// SECURITY 20: if the stored refresh token changed meanwhile (a
 		// reauth that does not take this lock), try once with it.
-		if again, gerr := store.GetToken(ctx, st, p.Name); gerr == nil && again.RefreshToken != tok.RefreshToken && again.HasRefresh() {
+		if again, gerr := store.GetToken(work, st, p.Name); gerr == nil && again.RefreshToken != tok.RefreshToken && again.HasRefresh() {
 			tok = again
 			if rotating {
 				// The marker must name the refresh token now being spent.
-				if err := m.writeMarker(p.Name, tok); err != nil {
-					return fail(fmt.Errorf("writing the renewal marker: %w", err))
+				if err := m.writeMarker(p.Name, tok, ""); err != nil {
+					return failed(res, fmt.Errorf("writing the renewal marker: %w", err))
 				}
 			}
-			newTok, err = m.renewWithRetry(ctx, prov, tok, rotating, renewOptions{Wait: o.Wait})
+			newTok, err = m.renewWithRetry(ctx, work, prov, tok, rotating, renewOptions{Wait: o.Wait})
 		}
 	}
+	if errors.Is(err, ErrNotStarted) {
+		m.clearMarker(p.Name)
+		return notStarted(res)
+	}
 	if err != nil {
-		return m.renewFailed(res, p.Provider, tok, err, rotating, crashed)
+		res = m.renewFailed(res, p.Provider, tok, err, rotating, crashed)
+		if res.Outcome == OutcomeNeedsReauth {
+			m.recordRejection(work, st, p.Name, tok, res.Reason)
+		}
+		if work.Err() != nil && ctx.Err() != nil && rotating {
+			res.MayHaveLost = true
+		}
+		return res
 	}
-	if err := store.PutToken(ctx, st, p.Name, newTok); err != nil {
-		// The marker stays: the provider may have rotated, and the next
-		// run must know.
-		return fail(fmt.Errorf("renewed at %s, but storing the new token failed: %w", p.Provider, err))
+	return m.storeRenewed(work, st, p, tok, newTok, res)
+}
+
+// storeRenewed makes a renewed token durable before anything else (SPEC
+// §6): into the store, tried a few times; if the store stays unusable,
+// into the profile's recovery file. Only then is the marker cleared.
+func (m *Manager) storeRenewed(ctx context.Context, st store.Store, p *config.Profile, spent, t *auth.Token, res RenewResult) RenewResult {
+	var err error
+	for attempt, wait := 0, 250*time.Millisecond; attempt < storeAttempts; attempt, wait = attempt+1, wait*2 {
+		if err = store.PutToken(ctx, st, p.Name, t); err == nil {
+			m.clearMarker(p.Name)
+			res.Outcome, res.token = OutcomeRenewed, t
+			res.ExpiresAt = utc(&t.Expiry)
+			res.update = m.renewedRecord(t)
+			return res
+		}
+		var ue *store.UnavailableError
+		if errors.As(err, &ue) || attempt == storeAttempts-1 || m.sleep(ctx, wait) != nil {
+			break // a keychain that is locked or gone will not come back in a second
+		}
 	}
-	m.clearMarker(p.Name)
-	res.Outcome, res.token = OutcomeRenewed, newTok
-	res.ExpiresAt = utc(&newTok.Expiry)
-	res.update = m.renewedRecord(newTok)
+	path, rerr := m.saveRecovery(p.Name, t, err)
+	if rerr != nil {
+		// Nowhere to keep it: the marker says so, for this run's report
+		// and the next run's.
+		m.noteMarker(p.Name, spent, fmt.Sprintf("could not store the renewed token: the token store refused it (%v) and its recovery file could not be written (%v)", err, rerr))
+		return failed(res, fmt.Errorf("renewed at %s, but the token store refused the new token (%w) and it could not be kept in a recovery file either (%v); the grant is lost unless the store works again before this process ends", p.Provider, err, rerr))
+	}
+	m.noteMarker(p.Name, spent, "the renewed token waits in the recovery file "+path)
+	res.Outcome, res.token, res.Recovered = OutcomeRenewed, t, path
+	res.ExpiresAt = utc(&t.Expiry)
+	res.Message = recoveryNote(path, err)
+	renewed := m.renewedRecord(t)
+	res.update = func(cur *Record) *Record {
+		rec := renewed(cur)
+		rec.Unknown, rec.LastError = true, res.Message
+		return rec
+	}
+	return res
+}
+
+// storeAttempts bounds the writes of a renewed token before it goes to
+// the recovery file.
+const storeAttempts = 3
+
+// recordRejection keeps the network's verdict with the token itself (see
+// auth.Token.Rejected; "" clears it), so a rebuilt state remembers it.
+// Best effort: the state file records it too. The caller holds the
+// profile's lock.
+func (m *Manager) recordRejection(ctx context.Context, st store.Store, name string, judged *auth.Token, reason auth.Reason) {
+	cur, err := store.GetToken(ctx, st, name)
+	if err != nil || cur.RefreshToken != judged.RefreshToken || cur.AccessToken != judged.AccessToken || cur.Rejected == reason {
+		return // another token arrived meanwhile (a reauth), or nothing changes
+	}
+	cur.Rejected, cur.RejectedAt = reason, time.Time{}
+	if reason != "" {
+		cur.RejectedAt = m.now().UTC()
+	}
+	_ = store.PutToken(ctx, st, name, cur)
+}
+
+// noteVerdict is recordRejection for a caller that does not hold the
+// profile's lock (verify, an import).
+func (m *Manager) noteVerdict(ctx context.Context, name string, judged *auth.Token, reason auth.Reason) {
+	st, err := m.Store()
+	if err != nil || (judged.Rejected == reason) {
+		return
+	}
+	unlock, err := m.lockProfile(ctx, name)
+	if err != nil {
+		return
+	}
+	defer unlock()
+	m.recordRejection(ctx, st, name, judged, reason)
+}
+
+func failed(res RenewResult, err error) RenewResult {
+	res.Outcome, res.err, res.Message = OutcomeFailed, err, err.Error()
+	return res
+}
+
+// notStarted: an interruption came before anything was sent.
+func notStarted(res RenewResult) RenewResult {
+	res = failed(res, ErrNotStarted)
+	res.Interrupted = true
 	return res
 }
 
@@ -220,15 +351,19 @@ func (m *Manager) renewLocked(ctx context.Context, p *config.Profile, o renewOpt
 // exponential backoff and jitter (honouring Retry-After) only where the
 // refresh token does not rotate: a rotating refresh that may have reached
 // the server is never resent (SECURITY 22).
-func (m *Manager) renewWithRetry(ctx context.Context, prov *provider.Provider, tok *auth.Token, rotating bool, o renewOptions) (*auth.Token, error) {
+func (m *Manager) renewWithRetry(ctx, work context.Context, prov *provider.Provider, tok *auth.Token, rotating bool, o renewOptions) (*auth.Token, error) {
 	delay := 500 * time.Millisecond
 	for attempt := 0; ; attempt++ {
 		if o.Wait != nil {
 			if err := o.Wait(ctx); err != nil {
-				return nil, err
+				return nil, notStartedErr(ctx, err)
 			}
 		}
-		t, err := prov.Renew(ctx, tok)
+		if ctx.Err() != nil {
+			// Interrupted before this attempt: nothing more is sent.
+			return nil, ErrNotStarted
+		}
+		t, err := prov.Renew(work, tok)
 		var pe *provider.Error
 		if err == nil || !errors.As(err, &pe) || pe.Kind != provider.KindTransient || attempt >= o.Retries {
 			return t, err
@@ -245,11 +380,20 @@ func (m *Manager) renewWithRetry(ctx context.Context, prov *provider.Provider, t
 			}
 			wait = pe.RetryAfter
 		}
-		if err := m.sleep(ctx, wait); err != nil {
-			return nil, err
+		if m.sleep(ctx, wait) != nil {
+			return nil, err // interrupted while backing off: the last answer stands
 		}
 		delay *= 2
 	}
+}
+
+// notStartedErr: a wait before the first request that ended because of an
+// interruption means nothing was sent.
+func notStartedErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ErrNotStarted
+	}
+	return err
 }
 
 func (m *Manager) renewFailed(res RenewResult, providerName string, tok *auth.Token, err error, rotating bool, crashed *renewalMarker) RenewResult {
@@ -260,13 +404,18 @@ func (m *Manager) renewFailed(res RenewResult, providerName string, tok *auth.To
 		m.clearMarker(res.Name)
 		msg := pe.Error()
 		if crashed != nil {
-			msg = fmt.Sprintf("an earlier sbctl (pid %d) was stopped at %s while renewing this profile, after %s may already have replaced its refresh token; the old one is now refused, so the grant is lost", crashed.PID, crashed.StartedAt.Format(time.RFC3339), providerName)
+			msg = crashed.lossMessage(providerName)
 		}
 		return m.needsReauth(res, pe.Reason, msg, err, m.endedAt(tok))
 	case errors.Is(err, provider.ErrCannotRenew):
 		m.clearMarker(res.Name)
 		if !tok.Expiry.IsZero() && !m.now().Before(tok.Expiry) {
-			return m.needsReauth(res, auth.ReasonExpired, err.Error(), err, tok.Expiry)
+			// Only a reauth helps, but it is our clock that says the token
+			// ended: a prediction the status computes from the date, not a
+			// fact to store (a wrong clock would make it a lasting one).
+			res = m.needsReauth(res, auth.ReasonExpired, err.Error(), err, tok.Expiry)
+			res.update = nil
+			return res
 		}
 		res.Outcome, res.token, res.Message, res.err = OutcomeNotRenewed, tok, err.Error(), err
 		res.ExpiresAt = utc(&tok.Expiry)
@@ -350,7 +499,7 @@ func (m *Manager) renewedRecord(t *auth.Token) func(cur *Record) *Record {
 func deadRecord(reason auth.Reason, msg string, ended time.Time) func(cur *Record) *Record {
 	return func(cur *Record) *Record {
 		cur.Connected, cur.NeedsReauth, cur.Reason, cur.Unknown, cur.LastError = true, true, reason, false, msg
-		cur.EndedAt = nil
+		cur.EndedAt, cur.Rebuilt = nil, false
 		if (reason == auth.ReasonExpired || reason == auth.ReasonConsentExpired) && !ended.IsZero() {
 			e := ended.UTC()
 			cur.EndedAt = &e

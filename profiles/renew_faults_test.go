@@ -981,7 +981,7 @@ func TestFaultLossMessageNamesProvider(t *testing.T) {
 	w := newFaultWS(t, faultConfig(oauth2ProviderYAML("acme", f.URL), map[string]string{"p": "acme"}))
 	tok := oldToken(time.Now().Add(-time.Minute))
 	w.seed(t, "p", tok)
-	if err := w.m.writeMarker("p", tok); err != nil {
+	if err := w.m.writeMarker("p", tok, ""); err != nil {
 		t.Fatal(err)
 	}
 	_, err := w.m.Token(context.Background(), "p", DefaultMinTTL)
@@ -1266,6 +1266,10 @@ func TestFaultVerifyIntrospection(t *testing.T) {
 		t.Parallel()
 		exp := time.Now().Add(time.Hour).Unix()
 		f := newFaultServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+			if r.Form.Get("token") == "RT-old" {
+				writeJSONStatus(w, 200, `{"active":true}`) // a refresh token without a stated lifetime
+				return
+			}
 			writeJSONStatus(w, 200, fmt.Sprintf(`{"active":true,"exp":%d}`, exp))
 		})
 		w := newFaultWS(t, faultConfig(oauth2ProviderYAML("a", f.URL), map[string]string{"p": "a"}))

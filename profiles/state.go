@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -36,9 +38,12 @@ type Record struct {
 	Reason      auth.Reason `json:"reason,omitempty"`
 	// EndedAt is when the connection ended, as far as sbctl knows: set
 	// when the network said so before sbctl's own expiry estimate.
-	EndedAt   *time.Time `json:"ended_at,omitempty"`
-	Unknown   bool       `json:"unknown,omitempty"`
-	LastError string     `json:"last_error,omitempty"`
+	EndedAt *time.Time `json:"ended_at,omitempty"`
+	Unknown bool       `json:"unknown,omitempty"`
+	// Rebuilt: the record was rebuilt from the token store (the state file
+	// was lost) and nothing has checked the connection since.
+	Rebuilt   bool   `json:"rebuilt,omitempty"`
+	LastError string `json:"last_error,omitempty"`
 }
 
 // RecordFromToken describes a freshly stored token.
@@ -74,9 +79,35 @@ type StateFile struct {
 // NewStateFile returns the state file in dir.
 func NewStateFile(dir string) *StateFile { return &StateFile{Path: filepath.Join(dir, "state.json")} }
 
-// ErrStateCorrupt: the file exists but cannot be read as state. Callers
-// rebuild it; it is never fatal.
+// ErrStateCorrupt: the file exists but cannot be read as state (damaged,
+// or not a regular file at all). Callers rebuild it; it is never fatal.
 var ErrStateCorrupt = errors.New("state file is corrupt")
+
+var errNotRegular = errors.New("not a regular file")
+
+// readRegular reads path only if it is a regular file: a directory in its
+// place would fail every read, and a FIFO would block sbctl forever
+// (opened without O_NONBLOCK, and immune to SIGTERM while it waits).
+func readRegular(path string) ([]byte, error) {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, errNotRegular
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	// Checked again on the open file: it may have been swapped since the
+	// Lstat.
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return nil, errNotRegular
+	}
+	return io.ReadAll(f)
+}
 
 // errStateMissing: no state file yet.
 var errStateMissing = errors.New("no state file")
@@ -85,9 +116,12 @@ var errStateMissing = errors.New("no state file")
 // errStateMissing; a damaged one an empty state and ErrStateCorrupt.
 func (f *StateFile) Load() (*State, error) {
 	st := &State{Version: stateVersion, Profiles: map[string]*Record{}}
-	b, err := os.ReadFile(f.Path)
+	b, err := readRegular(f.Path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return st, errStateMissing
+	}
+	if errors.Is(err, errNotRegular) {
+		return st, fmt.Errorf("%w: %s is not a regular file", ErrStateCorrupt, f.Path)
 	}
 	if err != nil {
 		return st, fmt.Errorf("reading %s: %w", f.Path, err)
@@ -100,6 +134,32 @@ func (f *StateFile) Load() (*State, error) {
 		st.Profiles = read.Profiles
 	}
 	return st, nil
+}
+
+// Record reads one profile's record (nil when there is none, or the file
+// cannot be read): `sbctl token` needs only its own, and decoding only it
+// keeps a script's call cheap in a fleet of thousands.
+func (f *StateFile) Record(name string) *Record {
+	b, err := readRegular(f.Path)
+	if err != nil {
+		return nil
+	}
+	var read struct {
+		Version  int                        `json:"version"`
+		Profiles map[string]json.RawMessage `json:"profiles"`
+	}
+	if json.Unmarshal(b, &read) != nil || read.Version != stateVersion {
+		return nil
+	}
+	raw, ok := read.Profiles[name]
+	if !ok {
+		return nil
+	}
+	var rec Record
+	if json.Unmarshal(raw, &rec) != nil {
+		return nil
+	}
+	return &rec
 }
 
 // LockTimeout bounds the wait for another sbctl's state update.
@@ -119,6 +179,8 @@ func (f *StateFile) Update(ctx context.Context, change func(*State) error) error
 	defer unlock()
 	st, err := f.Load()
 	if errors.Is(err, ErrStateCorrupt) {
+		// Keep it for a look, in place of an earlier one.
+		_ = os.RemoveAll(f.Path + ".corrupt")
 		_ = os.Rename(f.Path, f.Path+".corrupt")
 	} else if err != nil && !errors.Is(err, errStateMissing) {
 		return err

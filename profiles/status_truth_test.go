@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -167,5 +168,74 @@ func TestVerifyLapsedAccessTokenRenewsFirst(t *testing.T) {
 	}
 	if got := w.stored(t, "p"); got.AccessToken != "AT-new" {
 		t.Errorf("stored %q, want the renewed token", got.AccessToken)
+	}
+}
+
+// Issue 8 item 5 with introspection: a token imported a few seconds after
+// it was issued lapses before sbctl's estimate; the server calls the
+// access token inactive but the refresh token (the grant) active.
+func TestVerifyIntrospectionLapsedAccessTokenIsNoVerdict(t *testing.T) {
+	t.Parallel()
+	f := newFaultServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		switch r.URL.Path {
+		case "/introspect":
+			if r.Form.Get("token") == "RT-old" {
+				writeJSONStatus(w, http.StatusOK, `{"active":true,"token_type":"refresh_token"}`)
+				return
+			}
+			writeJSONStatus(w, http.StatusOK, `{"active":false}`)
+		case "/token":
+			tokenAnswer(w, "AT-new", "RT-new")
+		}
+	})
+	w := newFaultWS(t, faultConfig(oauth2ProviderYAML("a", f.URL), map[string]string{"p": "a"}))
+	w.seed(t, "p", oldToken(time.Now().Add(3*time.Second)))
+	res, err := w.m.Verify(context.Background(), []string{"p"}, false, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res[0].Valid || res[0].Status != StatusOK {
+		t.Errorf("result %+v: an access token that lapsed early was taken for a dead grant", res[0])
+	}
+	if v := w.status(t, "p"); v.Status != StatusOK {
+		t.Errorf("status %s", v.Status)
+	}
+}
+
+// Issue 8 item 6: a clock 40 days ahead makes the refresh token look
+// expired. That is a prediction: the network is still asked, and nothing
+// is stored that outlives the wrong clock.
+func TestWrongClockLeavesNoLastingVerdict(t *testing.T) {
+	t.Parallel()
+	f := newFaultServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		w.Header().Set("Date", time.Now().UTC().Format(http.TimeFormat))
+		tokenAnswer(w, "AT-new", "")
+	})
+	dir := t.TempDir()
+	w := openFaultWS(t, dir, faultConfig(oauth2ProviderYAML("a", f.URL), map[string]string{"p": "a"}), nil)
+	tok := oldToken(time.Now().Add(-time.Minute))
+	tok.RefreshExpiry = time.Now().Add(30 * 24 * time.Hour)
+	w.seed(t, "p", tok)
+
+	ahead := func() time.Time { return time.Now().Add(40 * 24 * time.Hour) }
+	m, err := Open(Options{ConfigPath: w.m.ConfigPath(), StateDir: filepath.Join(dir, "state"), Store: w.fs, Now: ahead, Warn: w.warn, Sleep: w.sleep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Token(context.Background(), "p", DefaultMinTTL); err != nil {
+		t.Fatalf("Token with the clock 40 days ahead: %v (the network was not asked?)", err)
+	}
+	if n := len(f.calls("/token")); n != 1 {
+		t.Errorf("%d refresh requests, want 1: the network decides, not our clock", n)
+	}
+	if !strings.Contains(w.warn.String(), "ahead of") {
+		t.Errorf("no warning about the clock: %q", w.warn.String())
+	}
+	// The clock is right again: nothing lasting was recorded.
+	if v := w.status(t, "p"); v.Status != StatusOK {
+		t.Errorf("status %s (%s) once the clock is right, want ok", v.Status, v.Detail)
+	}
+	if rec := w.record(t, "p"); rec.NeedsReauth {
+		t.Errorf("a verdict from the wrong clock was stored: %+v", rec)
 	}
 }

@@ -21,9 +21,12 @@ func (m *Manager) Token(ctx context.Context, name string, minTTL time.Duration) 
 		return "", err
 	}
 	name = p.Name // the config's (NFC) spelling names every item and record
-	if st, _ := m.State.Load(); st.Profiles[name] != nil && st.Profiles[name].NeedsReauth {
-		rec := st.Profiles[name]
+	switch rec := m.State.Record(name); {
+	case rec == nil:
+	case rec.NeedsReauth:
 		return "", &NeedsReauthError{Name: name, Reason: rec.Reason, Msg: rec.Reason.Explain()}
+	case rec.Rebuilt && rec.Unknown:
+		fmt.Fprintf(m.warn, "warning: the status of %q is unknown: %s\n", name, rebuiltWhy)
 	}
 	res := m.renewOne(ctx, p, renewOptions{MinTTL: minTTL, Retries: 2})
 	if err := m.saveRecords(context.WithoutCancel(ctx), []RenewResult{res}); err != nil {
@@ -31,6 +34,9 @@ func (m *Manager) Token(ctx context.Context, name string, minTTL time.Duration) 
 	}
 	switch res.Outcome {
 	case OutcomeFresh, OutcomeRenewed:
+		if res.Recovered != "" {
+			fmt.Fprintf(m.warn, "warning: %s\n", res.Message)
+		}
 		return res.token.AccessToken, nil
 	case OutcomeNeedsReauth:
 		var nr *NeedsReauthError

@@ -49,6 +49,9 @@ func (m *Manager) Verify(ctx context.Context, names []string, all bool, concurre
 	if err := CheckConcurrency(concurrency); err != nil {
 		return nil, err
 	}
+	// A renewed token waiting in a recovery file is the grant: move it in
+	// first, so the check asks about it.
+	_, _ = m.RestoreRecovered(ctx)
 	results := make([]VerifyResult, len(selected))
 	updates := make([]RenewResult, len(selected))
 	var mu sync.Mutex
@@ -116,6 +119,7 @@ func (m *Manager) verifyOne(ctx context.Context, p *config.Profile) (VerifyResul
 		return failed(err)
 	}
 	v, err := prov.Verify(ctx, tok)
+	m.warnSkew(prov)
 	if errors.Is(err, provider.ErrCheckByRenewal) && tok.HasRefresh() && !renewed {
 		// The network cannot say (a public client may not introspect,
 		// userinfo refuses without a reason): a renewal is the proof.
@@ -145,6 +149,7 @@ func (m *Manager) verifyOne(ctx context.Context, p *config.Profile) (VerifyResul
 	vr.Check = v.Check
 	if v.Valid {
 		vr.Valid = true
+		m.noteVerdict(ctx, p.Name, tok, "")
 		return vr, m.validVerdict(upd, upd.update, v)
 	}
 	reason := v.Reason
@@ -152,6 +157,7 @@ func (m *Manager) verifyOne(ctx context.Context, p *config.Profile) (VerifyResul
 		reason = auth.ReasonInvalid
 	}
 	vr.Reason, vr.Message = reason, reason.Explain()
+	m.noteVerdict(ctx, p.Name, tok, reason)
 	now := m.now().UTC()
 	dead := deadRecord(reason, reason.Explain(), m.endedAt(tok))
 	upd.update = func(cur *Record) *Record {
@@ -199,7 +205,7 @@ func (m *Manager) verifiedRecord(prev func(*Record) *Record, v *provider.Verdict
 		if prev != nil {
 			cur = prev(cur)
 		}
-		cur.Connected, cur.NeedsReauth, cur.Reason, cur.Unknown, cur.LastError, cur.EndedAt = true, false, "", false, "", nil
+		cur.Connected, cur.NeedsReauth, cur.Reason, cur.Unknown, cur.LastError, cur.EndedAt, cur.Rebuilt = true, false, "", false, "", nil, false
 		cur.LastVerifiedAt = &now
 		if !v.DataAccessExpiry.IsZero() {
 			d := v.DataAccessExpiry.UTC()
@@ -208,6 +214,15 @@ func (m *Manager) verifiedRecord(prev func(*Record) *Record, v *provider.Verdict
 		if !v.Expiry.IsZero() {
 			e := v.Expiry.UTC()
 			cur.ExpiresAt = &e
+		}
+		switch {
+		case !v.RefreshExpiry.IsZero():
+			e := v.RefreshExpiry.UTC()
+			cur.RefreshExpiresAt = &e
+		case cur.RefreshExpiresAt != nil && !now.Before(*cur.RefreshExpiresAt):
+			// The grant was just shown alive: a refresh expiry that our
+			// clock says passed was a wrong prediction.
+			cur.RefreshExpiresAt = nil
 		}
 		return cur
 	}

@@ -13,8 +13,11 @@ import (
 )
 
 // unwindLimit is how long Run waits, after the screen is gone, for a
-// cancelled operation to finish (a sign-in closing its loopback listener).
-const unwindLimit = 5 * time.Second
+// cancelled operation to finish: a sign-in closing its loopback listener,
+// or a renewal whose request is out storing its answer (a rotated refresh
+// token must not be dropped on the way out), which takes up to
+// profiles.GracePeriod.
+const unwindLimit = profiles.GracePeriod + time.Second
 
 // Run shows the TUI until the user quits. q returns nil; Ctrl-C, or ctx
 // being cancelled, returns context.Canceled (exit code 130 in the CLI). It

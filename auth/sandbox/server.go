@@ -39,6 +39,11 @@ type Options struct {
 	// to make benchmarks of concurrent refreshes meaningful. A request whose
 	// context ends meanwhile is dropped before it changes anything.
 	TokenLatency time.Duration
+	// AnswerLatency is slept after a token request has been carried out
+	// (a code redeemed, a refresh token rotated) and before the answer is
+	// written: a client that gives up meanwhile loses what the server
+	// issued, as with a real network.
+	AnswerLatency time.Duration
 	// DevicePollInterval is the polling interval of the device flow, default
 	// 5s (RFC 8628's default), rounded up to whole seconds, at least 1s.
 	DevicePollInterval time.Duration
@@ -101,7 +106,7 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	opts.Addr = addr
-	if opts.AccessTTL < 0 || opts.RefreshTTL < 0 || opts.TokenLatency < 0 || opts.DevicePollInterval < 0 {
+	if opts.AccessTTL < 0 || opts.RefreshTTL < 0 || opts.TokenLatency < 0 || opts.AnswerLatency < 0 || opts.DevicePollInterval < 0 {
 		return nil, errors.New("sandbox: durations in Options must not be negative")
 	}
 	if opts.AccessTTL == 0 {

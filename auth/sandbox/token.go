@@ -70,6 +70,18 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, &oauthError{status: http.StatusInternalServerError, Code: "server_error", Description: "could not sign the ID token"})
 		return
 	}
+	if d := s.opts.AnswerLatency; d > 0 {
+		// Like a real server, the grant has changed already (a refresh
+		// token rotated) whether or not the client is still there to read
+		// the answer.
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		}
+	}
 	writeJSON(w, http.StatusOK, resp)
 }
 
