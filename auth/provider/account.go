@@ -11,10 +11,11 @@ import (
 	"github.com/sbctl/sbctl/auth"
 )
 
-// Account is who a token belongs to, as the network names them.
+// Account is who a token belongs to, as the network names them, fit to
+// print (SECURITY 30): both are as auth.CleanText leaves them.
 type Account struct {
-	ID   string // the network's stable id (sub, user id, open_id, channel id)
-	Name string // a handle or display name for people
+	ID   string // the network's stable id (sub, user id, open_id, channel id); at most 256 characters
+	Name string // a handle or display name for people; at most 100 characters (and a "…")
 }
 
 // Account reads who the token belongs to: from the ID token's claims when
@@ -133,16 +134,31 @@ func accountFromJSON(body []byte) (Account, bool) {
 			return Account{}, false
 		}
 		it := items[0]
-		return Account{ID: it.ID, Name: firstNonEmpty(it.Snippet.Title, it.Snippet.CustomURL)}, true
+		return cleanAccount(Account{ID: it.ID, Name: firstNonEmpty(it.Snippet.Title, it.Snippet.CustomURL)})
 	}
-	a := Account{
+	return cleanAccount(Account{
 		ID:   firstField(m, "sub", "open_id", "user_id", "id"),
 		Name: firstField(m, "username", "preferred_username", "name", "display_name", "email"),
-	}
-	if a.ID == "" {
+	})
+}
+
+// Bounds on what a network says about an account.
+const (
+	maxAccountID   = 256
+	maxAccountName = 100
+)
+
+// cleanAccount makes what the network said fit to print (SECURITY 30).
+// The name is prose and is cleaned by auth.CleanText. The id is a key that
+// is stored and compared (nameFromUserinfo matches it with the ID token's
+// sub): one that cleaning would change is not a plain id, and is not used,
+// rather than turned into another id.
+func cleanAccount(a Account) (Account, bool) {
+	id := strings.TrimSpace(a.ID)
+	if id == "" || auth.CleanText(id, maxAccountID) != id {
 		return Account{}, false
 	}
-	return a, true
+	return Account{ID: id, Name: auth.CleanText(a.Name, maxAccountName)}, true
 }
 
 // firstField returns the first key holding a non-empty string or number

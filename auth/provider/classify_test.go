@@ -129,7 +129,7 @@ func TestClassifyTable(t *testing.T) {
 func TestSanitizeDescription(t *testing.T) {
 	cases := map[string]string{
 		"Token has been expired or revoked.":                    "Token has been expired or revoked.",
-		"line1\r\nline2\x1b[31m red":                            "line1 line2 [31m red",
+		"line1\r\nline2\x1b[31m red":                            "line1 line2[31m red",
 		"bidi \u202etxet":                                       "bidi txet",
 		"token EAABwzLixnjYBAOZBZBZBZCZAZAZAZAZD123 is invalid": "token [redacted] is invalid",
 		"jwt eyJhbGciOi.eyJzdWIiOiIx.c2ln":                      "jwt [redacted]",

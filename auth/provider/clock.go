@@ -209,7 +209,9 @@ func (p *Provider) MeasureClock(ctx context.Context) (skew time.Duration, host s
 	}
 	u.RawQuery, u.Fragment = "", ""
 	host = u.Host
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), nil)
+	// No query, no credentials: the request carries no secret, so its
+	// answer may be a redirect, whose own Date is all that is wanted.
+	req, err := http.NewRequestWithContext(withNoSecret(ctx), method, u.String(), nil)
 	if err != nil {
 		return 0, host, p.configError(opClock, host, "the request could not be built", "check the provider's URLs in the config")
 	}

@@ -96,7 +96,7 @@ type Error struct {
 	Ambiguous bool
 
 	Provider string // provider name, for the message
-	Op       string // "exchange", "refresh", "revoke", "verify", "account", "discovery"
+	Op       string // "exchange", "refresh", "revoke", "verify", "account", "discovery", "device"
 	Host     string // endpoint host (never the path or query)
 
 	detail string // our own sentence about what happened
@@ -116,6 +116,7 @@ const (
 	opVerify    = "verify"
 	opAccount   = "account"
 	opDiscovery = "discovery"
+	opDevice    = "device"
 )
 
 func (e *Error) Error() string {
@@ -175,6 +176,8 @@ func opPhrase(op string) string {
 		return "reading the account"
 	case opDiscovery:
 		return "reading the OpenID configuration"
+	case opDevice:
+		return "receiving the device sign-in's token"
 	case opClock:
 		return "comparing the clock"
 	}

@@ -2,9 +2,12 @@ package provider
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/sbctl/sbctl/auth"
 )
 
 // FuzzClassify: any answer classifies without panicking, and what reaches
@@ -61,12 +64,57 @@ func FuzzClassify(f *testing.F) {
 				t.Fatalf("control character in description %q", e.Description)
 			}
 		}
+		// What reaches a person has passed the one terminal-safe policy
+		// (SECURITY 30): cleaning it again changes nothing.
+		if d := strings.TrimSuffix(e.Description, "…"); auth.CleanText(d, 0) != d {
+			t.Fatalf("description %q is not as auth.CleanText leaves it", e.Description)
+		}
 		trimmed := strings.TrimSpace(body)
 		if !strings.HasPrefix(trimmed, "{") && challenge == "" && (e.Description != "" || e.Code != "") {
 			t.Fatalf("a non-JSON body reached the message: %q", msg)
 		}
 		if strings.Contains(msg, marker) {
 			t.Fatalf("marker in message %q", msg)
+		}
+	})
+}
+
+// FuzzScrubSecrets: a secret the server echoes, in any of the forms a
+// server produces (echoForms), amid any text, never comes out of
+// sanitizeDescription whole outside a redaction marker, and the result is
+// as auth.CleanText leaves it (SECURITY 14, 30).
+func FuzzScrubSecrets(f *testing.F) {
+	f.Add("correct horse battery staple", "client secret ", " is wrong", uint8(0))
+	f.Add(`p@ss/w"rd&<x> y`, "", "", uint8(3))
+	f.Add("abcdef", "abcde", "fabcdef", uint8(1))
+	f.Add("ed]abc", "[redact", "", uint8(0))
+	f.Add("sp  ace\tsecret", "\u200b", "\x1b[2J", uint8(5))
+	f.Fuzz(func(t *testing.T, secret, before, after string, form uint8) {
+		norm := auth.CleanText(secret, 0)
+		if len(norm) < minSecret || len(secret) > 200 || len(before)+len(after) > 2000 {
+			t.Skip()
+		}
+		forms := echoForms(secret)
+		names := make([]string, 0, len(forms))
+		for k := range forms {
+			names = append(names, k)
+		}
+		slices.Sort(names)
+		echo := forms[names[int(form)%len(names)]]
+		out := sanitizeDescription(before+echo+after, []string{secret})
+		shown := []string{norm}
+		if e := auth.CleanText(echo, 0); len(e) >= minSecret {
+			shown = append(shown, e)
+		}
+		for _, piece := range strings.Split(out, redacted) {
+			for _, s := range shown {
+				if strings.Contains(piece, s) {
+					t.Fatalf("secret %q came out of %q as %q", s, before+echo+after, out)
+				}
+			}
+		}
+		if d := strings.TrimSuffix(out, "…"); auth.CleanText(d, 0) != d {
+			t.Fatalf("%q is not as auth.CleanText leaves it", out)
 		}
 	})
 }

@@ -191,7 +191,7 @@ func TestOAuth2ExplicitEndpoints(t *testing.T) {
 		!near(tok2.Expiry, fixedNow.Add(10*time.Minute)) || strings.Join(tok2.Scopes, " ") != "read write" {
 		t.Fatalf("%+v %v", tok2, err)
 	}
-	if p.RedirectPath() != "/callback" || p.Redirect() != RedirectLoopback {
+	if p.RedirectPath() != "/callback/legacy" || p.Redirect() != RedirectLoopback {
 		t.Errorf("redirect %q %q", p.RedirectPath(), p.Redirect())
 	}
 }

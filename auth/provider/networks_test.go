@@ -330,7 +330,7 @@ func tiktokFake(t *testing.T) (*fakeNet, *Provider) {
 
 func TestTikTok(t *testing.T) {
 	f, p := tiktokFake(t)
-	if p.RedirectPath() != "/callback/" || p.Preset().PKCE != PKCEHex {
+	if p.RedirectPath() != "/callback/tiktok/" || p.Preset().PKCE != PKCEHex {
 		t.Fatalf("tiktok path %q pkce %q", p.RedirectPath(), p.Preset().PKCE)
 	}
 	f.on("POST /v2/oauth/token/", func(w http.ResponseWriter, r *http.Request, s seen) {

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -38,44 +37,93 @@ func (p *Provider) OAuth2Config(ctx context.Context, redirectURI string) (*oauth
 	}, nil
 }
 
-// TokenFromOAuth2 converts an x/oauth2 token (from the device flow) to the
-// stored form, reading the lifetimes x/oauth2 leaves in ExpiresIn and
-// Extra. Call it right after the token arrived through HTTPClient: the
-// lifetimes are read against the Date of the latest answer, as Exchange
-// and Renew read theirs (see answerClock).
+// AcceptOAuth2Token converts an x/oauth2 token (from the device flow) to
+// the stored form and checks it as Exchange and Renew check theirs: the
+// access and refresh tokens must be one word of printable ASCII, the type
+// Bearer (DPoP and unknown types are refused; a missing type is Bearer),
+// lifetimes out of range are read as parseToken reads them, and only plain
+// granted scopes are kept. Call it right after the token arrived through
+// HTTPClient: the lifetimes are read against the Date of the latest
+// answer, as Exchange and Renew read theirs (see answerClock). A refusal is
+// an *Error of KindOther whose message names what is wrong, never the
+// token.
+func (p *Provider) AcceptOAuth2Token(t *oauth2.Token) (*auth.Token, error) {
+	if t == nil || t.AccessToken == "" {
+		return nil, p.deviceAnswerError("the answer carries no access_token", "")
+	}
+	if auth.CheckTokenText("", t.AccessToken) != nil || auth.CheckTokenText("", t.RefreshToken) != nil {
+		return nil, p.deviceAnswerError("the answer's token contains spaces or control characters", "")
+	}
+	tt, what, advice := checkTokenType(t.TokenType, true)
+	if what != "" {
+		return nil, p.deviceAnswerError(what, advice)
+	}
+	out := p.fromOAuth2(t)
+	out.TokenType = tt
+	return out, nil
+}
+
+func (p *Provider) deviceAnswerError(what, advice string) *Error {
+	return &Error{Kind: KindOther, Provider: p.name, Op: opDevice, detail: what, advice: advice}
+}
+
+// TokenFromOAuth2 converts an x/oauth2 token as AcceptOAuth2Token does,
+// without refusing anything: a token of another type than Bearer keeps
+// the type the server gave, cleaned.
+//
+// Deprecated: use AcceptOAuth2Token, which refuses a token that must not
+// be stored (SECURITY 29) and a DPoP-bound one.
 func (p *Provider) TokenFromOAuth2(t *oauth2.Token) *auth.Token {
 	if t == nil {
 		return nil
 	}
+	out := p.fromOAuth2(t)
+	tt, what, _ := checkTokenType(t.TokenType, true)
+	if what != "" {
+		tt = auth.CleanText(t.TokenType, 40)
+	}
+	out.TokenType = tt
+	return out
+}
+
+// fromOAuth2 is the conversion both share; TokenType is left to them.
+func (p *Provider) fromOAuth2(t *oauth2.Token) *auth.Token {
 	now := p.now()
 	clk := newAnswerClock(now, time.Time{})
 	if r := p.meter.latest(); r.ok && now.Sub(r.at) < time.Minute && r.at.Sub(now) < time.Minute {
 		clk = newAnswerClock(now, now.Add(-r.skew))
 	}
-	out := &auth.Token{
-		AccessToken:  t.AccessToken,
-		TokenType:    t.TokenType,
-		RefreshToken: t.RefreshToken,
-		Expiry:       t.Expiry, // x/oauth2's, by time.Now, when it kept no expires_in
-		ObtainedAt:   now,
-	}
-	if t.ExpiresIn > 0 {
-		out.Expiry = clk.accessEnd(time.Duration(min(t.ExpiresIn, int64(maxLifetime/time.Second))) * time.Second)
-	}
-	if out.TokenType == "" || strings.EqualFold(out.TokenType, "bearer") {
-		out.TokenType = "Bearer"
+	out := &auth.Token{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, ObtainedAt: now}
+	// x/oauth2 computes Expiry itself from expires_in, by time.Now and
+	// without bounds (a negative lifetime is a past time, 1e15 overflows),
+	// so its Expiry is used only when it kept no expires_in.
+	switch d, st := secondsLifetime(t.ExpiresIn, true); {
+	case t.ExpiresIn == 0:
+		out.Expiry = t.Expiry
+	case st == lifetimeStated:
+		out.Expiry = clk.accessEnd(d)
+	case t.RefreshToken != "":
+		out.Expiry = now // nonsense: renewed on next use (see parseToken)
 	}
 	if s, ok := t.Extra("id_token").(string); ok {
 		out.IDToken = s
 	}
 	for _, k := range []string{"refresh_token_expires_in", "refresh_expires_in"} {
-		if d := extraSeconds(t.Extra(k)); d > 0 {
+		if d, st := extraLifetime(t.Extra(k)); st == lifetimeStated {
 			out.RefreshExpiry = clk.grantEnd(d)
 			break
 		}
 	}
-	if s, ok := t.Extra("scope").(string); ok {
-		out.Scopes = splitScopes(s)
+	switch sc := t.Extra("scope").(type) {
+	case string:
+		out.Scopes = splitScopes(sc)
+	case []any:
+		for _, v := range sc {
+			if s, ok := v.(string); ok {
+				out.Scopes = append(out.Scopes, s)
+			}
+		}
+		out.Scopes = grantedScopes(out.Scopes)
 	}
 	if len(out.Scopes) == 0 {
 		out.Scopes = p.Scopes()

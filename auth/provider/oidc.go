@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/sbctl/sbctl/auth"
 )
 
 // Endpoints are a provider's resolved URLs: the preset's, the config's
@@ -74,7 +76,7 @@ func (p *Provider) discover(ctx context.Context) (*resolved, error) {
 	issuer := strings.TrimSuffix(pr.Issuer, "/")
 	resp, err := p.send(ctx, request{
 		op: opDiscovery, role: roleOther, method: http.MethodGet,
-		url: issuer + "/.well-known/openid-configuration",
+		url: issuer + "/.well-known/openid-configuration", public: true,
 	})
 	if err != nil {
 		return nil, err
@@ -97,7 +99,7 @@ func (p *Provider) discover(ctx context.Context) (*resolved, error) {
 		// Both values are public URLs, safe to show; a mismatch is how a
 		// mix-up or a wrong issuer shows itself (OIDC Discovery §4.3).
 		return nil, p.configError(opDiscovery, resp.host,
-			"the OpenID configuration names issuer "+quote(truncate(doc.Issuer, 200))+", not "+quote(issuer),
+			"the OpenID configuration names issuer "+quote(auth.CleanText(doc.Issuer, 200))+", not "+quote(issuer),
 			"set issuer to exactly the server's issuer")
 	}
 	ep := Endpoints{

@@ -89,7 +89,12 @@ type Preset struct {
 	Redirect        RedirectMode   // the default that works in production
 	Modes           []RedirectMode // every mode the network allows
 	FixedPort       int            // loopback port the network needs registered (x: 8765); 0 = any
-	CallbackPath    string         // loopback redirect path: "/callback" ("/callback/" for tiktok)
+	// CallbackPath is, in the built-in table, the base of the loopback
+	// redirect path: "/callback", or "/callback/" for TikTok, whose
+	// redirect URIs end in a slash. A Provider adds its name
+	// ("/callback/acme", "/callback/tiktok/") unless redirect_path says
+	// otherwise, and its Preset() holds the result (see RedirectPath).
+	CallbackPath string
 
 	Renewal        Renewal
 	RotatesRefresh bool   // a refresh answer carries a new refresh token and the old one dies

@@ -2,7 +2,7 @@ package provider
 
 // FixedLoopbackPort is the port the presets of networks that match redirect
 // URIs exactly (port included) listen on, so that one registered URI,
-// http://127.0.0.1:8765/callback, keeps working.
+// http://127.0.0.1:8765/callback/<provider name>, keeps working.
 const FixedLoopbackPort = 8765
 
 func linkedinPreset() Preset {
@@ -31,7 +31,8 @@ func linkedinPreset() Preset {
 		Check:       CheckIntrospection,
 		NeedsSecret: true,
 		Notes: "Access tokens last 60 days; refresh tokens (approved partners only) last 365 days from the first consent. " +
-			"Register http://127.0.0.1:8765/callback exactly (or set redirect_port).",
+			"Register http://127.0.0.1:8765/callback/<provider name> exactly (/callback/linkedin for a provider named linkedin; " +
+			"`sbctl providers show` prints it), or set redirect_port and redirect_path.",
 	}
 }
 
@@ -56,7 +57,7 @@ func xPreset() Preset {
 		// Refresh tokens are single use: a lost answer loses the grant.
 		RotatesRefresh: true,
 		Check:          CheckMe,
-		Notes: "Register http://127.0.0.1:8765/callback exactly (127.0.0.1, not localhost). " +
+		Notes: "Register http://127.0.0.1:8765/callback/<provider name> exactly (/callback/x for a provider named x; 127.0.0.1, not localhost). " +
 			"Access tokens last 2 h; a refresh token needs the offline.access scope and is single use.",
 	}
 }
@@ -76,14 +77,14 @@ func tiktokPreset() Preset {
 		DefaultScopes: []string{"user.info.basic", "video.publish"},
 		Redirect:      RedirectLoopback,
 		Modes:         []RedirectMode{RedirectLoopback, RedirectManual},
-		// Desktop apps register http://127.0.0.1/callback/ with a wildcard
-		// port; the trailing slash is part of the match.
+		// Desktop apps register http://127.0.0.1/callback/<provider name>/
+		// with a wildcard port; the trailing slash is part of the match.
 		CallbackPath:   "/callback/",
 		Renewal:        RenewRefreshToken,
 		RotatesRefresh: true,
 		Check:          CheckMe,
 		NeedsSecret:    true,
-		Notes: "Desktop app: register http://127.0.0.1/callback/ (any port). " +
+		Notes: "Desktop app: register http://127.0.0.1/callback/<provider name>/ with the trailing slash (/callback/tiktok/ for a provider named tiktok; any port). " +
 			"Token lifetimes have changed over time (24 h/365 d, now 2 h/180 d): sbctl reads them from each answer.",
 	}
 }
@@ -110,6 +111,7 @@ func pinterestPreset() Preset {
 		Check:          CheckMe,
 		NeedsSecret:    true,
 		Notes: "Access tokens last 30 days; with continuous refresh (default for apps created since 2025-09-25) every refresh returns a new refresh token. " +
-			"Register http://127.0.0.1:8765/callback exactly; if Pinterest refuses http, use relay. No revocation call: remove the app in the account's settings.",
+			"Register http://127.0.0.1:8765/callback/<provider name> exactly (/callback/pinterest for a provider named pinterest); if Pinterest refuses http, use relay. " +
+			"No revocation call: remove the app in the account's settings.",
 	}
 }

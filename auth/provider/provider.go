@@ -39,6 +39,11 @@ type Settings struct {
 	Redirect     RedirectMode // "" = the preset's default
 	RedirectPort int          // 0 = the preset's FixedPort (OS-chosen when that is 0 too)
 	RelayURL     string       // relay mode: the HTTPS page the user hosts
+	// RedirectPath is the config's redirect_path: the loopback callback
+	// path registered with the network. "" = /callback/<Name> (TikTok:
+	// /callback/<Name>/), one path per provider, which is the mix-up
+	// defence of RFC 9700 §4.4.2 for servers that send no iss.
+	RedirectPath string
 
 	// GraphVersion is the Meta Graph API version for facebook and instagram
 	// ("v23.0"); Meta retires versions about two years after release.
@@ -162,6 +167,13 @@ func New(s Settings, hc *http.Client) (*Provider, error) {
 			problems = append(problems, fmt.Sprintf("redirect %q is not one of loopback, relay, manual, device", s.Redirect))
 		}
 	}
+	if path := strings.TrimSpace(s.RedirectPath); path == "" {
+		pr.CallbackPath = defaultRedirectPath(pr.CallbackPath, name)
+	} else if err := checkRedirectPath(path); err != nil {
+		problems = append(problems, "redirect_path "+err.Error())
+	} else {
+		pr.CallbackPath = path
+	}
 	if s.RedirectPort < 0 || s.RedirectPort > 65535 {
 		problems = append(problems, fmt.Sprintf("redirect_port %d is not a TCP port", s.RedirectPort))
 	} else if s.RedirectPort != 0 {
@@ -258,13 +270,53 @@ func (p *Provider) RedirectPort() int { return p.preset.FixedPort }
 // RelayURL is the HTTPS relay page for relay mode ("" when not configured).
 func (p *Provider) RelayURL() string { return p.set.RelayURL }
 
-// RedirectPath is the loopback callback path: "/callback", or "/callback/"
-// for TikTok, whose Desktop redirect URIs end in a slash.
-func (p *Provider) RedirectPath() string {
-	if p.preset.CallbackPath != "" {
-		return p.preset.CallbackPath
+// RedirectPath is the loopback callback path the flow listens on (and,
+// in loopback and manual mode, puts in the redirect URI): the config's
+// redirect_path, else /callback/<provider name> (path-escaped), so every
+// provider has its own redirect URI (SECURITY 28); TikTok's keeps the
+// trailing slash its Desktop redirect URIs have (/callback/<provider
+// name>/). In relay mode it is where the relay page forwards to.
+func (p *Provider) RedirectPath() string { return p.preset.CallbackPath }
+
+// defaultRedirectPath is base (a preset's CallbackPath: "/callback", or
+// "/callback/" for a network whose redirect URIs end in a slash) with the
+// provider's name added as one path segment.
+func defaultRedirectPath(base, name string) string {
+	if base == "" {
+		base = "/callback"
 	}
-	return "/callback"
+	slash := strings.HasSuffix(base, "/")
+	path := strings.TrimSuffix(base, "/") + "/" + url.PathEscape(name)
+	if slash {
+		path += "/"
+	}
+	return path
+}
+
+// checkRedirectPath accepts a redirect_path: an absolute URL path of
+// printable ASCII, without a query, a fragment, a backslash, an empty
+// segment ("//host" would read as a host) or a dot segment. The path is
+// not repeated in the message: it may hold what a terminal should not see.
+func checkRedirectPath(path string) error {
+	for i := 0; i < len(path); i++ {
+		if c := path[i]; c <= ' ' || c > '~' {
+			return errors.New("must be printable ASCII without spaces")
+		}
+	}
+	switch {
+	case !strings.HasPrefix(path, "/"):
+		return errors.New("must start with / (such as /callback/acme)")
+	case strings.ContainsAny(path, "?#"):
+		return errors.New("must not contain a ?query or #fragment")
+	case strings.Contains(path, `\`), strings.Contains(path, "//"):
+		return errors.New("must not contain a backslash or an empty segment (//)")
+	}
+	for _, seg := range strings.Split(path, "/") {
+		if seg == "." || seg == ".." {
+			return errors.New("must not contain . or .. segments")
+		}
+	}
+	return nil
 }
 
 // withGraphVersion moves every Graph API URL of a Meta preset to version v.

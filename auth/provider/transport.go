@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+
+	"github.com/sbctl/sbctl/auth"
 )
 
 // role is what kind of endpoint answered, which decides what a bare status
@@ -48,6 +50,11 @@ type request struct {
 	// unsafe: resending could lose a rotated refresh token or reuse a code,
 	// so a connection lost after the request was written is Ambiguous.
 	unsafe bool
+	// public: the request carries no secret at all (no client secret,
+	// code, verifier or token, in the URL, the headers or a body), so it
+	// may follow a redirect on the same host (see redirectPolicy). Only
+	// discovery is public: a userinfo GET carries the access token.
+	public bool
 }
 
 type response struct {
@@ -88,7 +95,11 @@ func (p *Provider) send(ctx context.Context, r request) (*response, error) {
 			wrote.Store(true)
 		}
 	}}
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), r.method, r.url, body)
+	rctx := httptrace.WithClientTrace(ctx, trace)
+	if r.public {
+		rctx = withNoSecret(rctx)
+	}
+	req, err := http.NewRequestWithContext(rctx, r.method, r.url, body)
 	if err != nil {
 		return nil, p.configError(r.op, host, "the request could not be built", "check the provider's URLs in the config")
 	}
@@ -123,6 +134,10 @@ func (p *Provider) send(ctx context.Context, r request) (*response, error) {
 // *url.Error contains the URL (and so, for Meta, a token), and some transport
 // errors quote bytes the server sent.
 func (p *Provider) networkError(r request, host string, err error, wrote bool) *Error {
+	var re *redirectError
+	if errors.As(err, &re) {
+		return p.redirectRefused(r, host, re)
+	}
 	what, cause := describeNetErr(err)
 	e := &Error{Kind: KindTransient, Provider: p.name, Op: r.op, Host: host, cause: cause}
 	e.detail = what + " (" + host + ")"
@@ -137,6 +152,26 @@ func (p *Provider) networkError(r request, host string, err error, wrote bool) *
 		e.detail = "the host name " + hostOnly(host) + " could not be resolved"
 		e.advice = "check the provider's URL or issuer in the config (or the network connection)"
 	}
+	return e
+}
+
+// redirectRefused is the error for a redirect sbctl did not follow. It
+// names the host the redirect pointed to, never its path or query (a
+// server can put anything there). The server answered, so whether it acted
+// on an unsafe request is unknown: Ambiguous, never resent.
+func (p *Provider) redirectRefused(r request, host string, re *redirectError) *Error {
+	e := &Error{Kind: KindConfig, Provider: p.name, Op: r.op, Host: host, Ambiguous: r.unsafe}
+	if re.secret {
+		e.detail = "the server (" + host + ") answered with a redirect to " + re.to +
+			", which sbctl does not follow for a request that carries a secret (client secret, code or token)"
+		e.advice = "check the provider's URLs in the config: an endpoint that redirects has usually moved, and its new address belongs in the config"
+		if r.unsafe && r.op == opExchange {
+			e.advice += "; then start the sign-in again"
+		}
+		return e
+	}
+	e.detail = "the server (" + host + ") redirected to another host, " + re.to + ", which sbctl does not follow"
+	e.advice = "set the provider's issuer (or its endpoint URLs) to the server's own address"
 	return e
 }
 
@@ -206,6 +241,9 @@ type sbctlTransport struct {
 func (t sbctlTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	// A RoundTripper must not change the request it is given.
 	r = r.Clone(r.Context())
+	// The page a request came from is nobody's business, and on a
+	// redirect it would be the previous URL with its query.
+	r.Header.Del("Referer")
 	r.Header.Set("User-Agent", userAgent)
 	if r.Header.Get("Accept") == "" {
 		r.Header.Set("Accept", "application/json")
@@ -213,6 +251,10 @@ func (t sbctlTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := t.base.RoundTrip(r)
 	if err == nil {
 		t.meter.record(r.URL.Host, resp.Header)
+		if rerr := refuseRedirect(r, resp); rerr != nil {
+			resp.Body.Close()
+			return nil, rerr
+		}
 		resp.Body = limitedBody{Reader: io.LimitReader(resp.Body, maxBody), Closer: resp.Body}
 	}
 	return resp, err
@@ -225,11 +267,11 @@ type limitedBody struct {
 }
 
 // providerClient is a copy of the caller's client with sbctl's headers and
-// redirect policy, whose answers update meter; the caller's client itself
+// redirect policy (redirectPolicy, refuseRedirect), whose answers update meter; the caller's client itself
 // is not changed. A client that already is one (another Provider's
 // HTTPClient) is rewrapped, so each Provider measures its own servers.
 func providerClient(hc *http.Client, meter *clockMeter) *http.Client {
-	c := noBodyRedirects(hc)
+	c := withRedirectPolicy(hc)
 	base := c.Transport
 	if st, ok := base.(sbctlTransport); ok {
 		base = st.base
@@ -243,36 +285,124 @@ func providerClient(hc *http.Client, meter *clockMeter) *http.Client {
 
 // HTTPClient is the client every request of this Provider goes through:
 // the caller's timeout and transport, sbctl's User-Agent and Accept
-// headers, answers cut at 1 MiB, and a redirect policy that never re-sends
-// a body. Hand it to
-// x/oauth2 (context.WithValue(ctx, oauth2.HTTPClient, p.HTTPClient())) so
-// the device flow talks to the server as sbctl does. Each call returns a
-// new copy; changing it does not change the Provider.
+// headers, never a Referer, answers cut at 1 MiB, and no redirect
+// followed: a redirect comes back as an error naming the host it pointed
+// to (see redirectPolicy). Hand it to x/oauth2
+// (context.WithValue(ctx, oauth2.HTTPClient, p.HTTPClient())) so the device
+// flow talks to the server as sbctl does. Each call returns a new copy;
+// changing it does not change the Provider.
 func (p *Provider) HTTPClient() *http.Client {
 	c := *p.hc
 	return &c
 }
 
-// noBodyRedirects copies the caller's client with a redirect policy for
-// token traffic: a POST (code, refresh token, secret in the body) is never
-// re-sent elsewhere, GETs may follow at most three same-or-stronger-scheme
-// hops. The caller's client itself is not changed.
-func noBodyRedirects(hc *http.Client) *http.Client {
-	c := *hc
-	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if len(via) == 0 {
-			return nil
-		}
-		if via[0].Method != http.MethodGet {
-			return http.ErrUseLastResponse
-		}
-		if len(via) >= 3 {
-			return errTooManyRedirects
-		}
-		if via[len(via)-1].URL.Scheme == "https" && req.URL.Scheme != "https" {
-			return errInsecureRedirect
-		}
+// noSecretKey marks the context of a request that carries no secret at
+// all (request.public). Requests without it, including every request
+// x/oauth2 makes through HTTPClient, never follow a redirect.
+type noSecretKey struct{}
+
+func withNoSecret(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noSecretKey{}, true)
+}
+
+func carriesNoSecret(r *http.Request) bool {
+	v, _ := r.Context().Value(noSecretKey{}).(bool)
+	return v
+}
+
+// maxRedirects bounds the hops a request without secrets may follow.
+const maxRedirects = 3
+
+// redirectError is a redirect that was not followed. to is the host it
+// pointed to, made fit to print; secret: the request carried one.
+type redirectError struct {
+	to     string
+	secret bool
+}
+
+func (e *redirectError) Error() string {
+	if e.secret {
+		return "the server answered with a redirect to " + e.to + ", which sbctl does not follow for a request that carries a secret"
+	}
+	return "the server redirected to another host, " + e.to + ", which sbctl does not follow"
+}
+
+func newRedirectError(target *url.URL, secret bool) *redirectError {
+	to := ""
+	if target != nil {
+		to = auth.CleanText(target.Host, 100)
+	}
+	if to == "" {
+		to = "an unnamed host"
+	}
+	return &redirectError{to: to, secret: secret}
+}
+
+// isRedirect: the statuses net/http follows.
+func isRedirect(status int) bool {
+	switch status {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
+		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		return true
+	}
+	return false
+}
+
+// refuseRedirect turns a redirect answer to a request that carries a
+// secret into an error before net/http sees it: the request is never
+// re-sent anywhere (Meta's GETs carry the app secret, the code and tokens
+// in the query, and following would also hand the whole URL to the next
+// host as Referer), and no error holds the Location the server chose,
+// which net/http would otherwise put in its *url.Error.
+func refuseRedirect(r *http.Request, resp *http.Response) error {
+	if carriesNoSecret(r) || !isRedirect(resp.StatusCode) {
 		return nil
 	}
+	loc := resp.Header.Get("Location")
+	if loc == "" {
+		return nil // not a redirect net/http would follow
+	}
+	target, err := r.URL.Parse(loc)
+	if err != nil {
+		target = nil
+	}
+	return newRedirectError(target, true)
+}
+
+// redirectPolicy is the CheckRedirect of every Provider's client
+// (SECURITY 27). A request that carries a secret never gets here
+// (refuseRedirect), but is refused here too, should a transport of the
+// caller's hand net/http the redirect. A request without secrets (the
+// discovery document) may follow at most maxRedirects hops on the same
+// host name, never from https to http. Another host is refused even
+// though nothing secret would travel: the issuer's metadata must come
+// from the issuer's own host (RFC 8414 §3), and a redirect elsewhere is
+// how a hijacked or mistyped issuer would hand sbctl someone else's
+// endpoints. Referer is never sent.
+func redirectPolicy(req *http.Request, via []*http.Request) error {
+	req.Header.Del("Referer")
+	if len(via) == 0 {
+		return nil
+	}
+	if !carriesNoSecret(req) {
+		return newRedirectError(req.URL, true)
+	}
+	if !strings.EqualFold(req.URL.Hostname(), via[0].URL.Hostname()) {
+		return newRedirectError(req.URL, false)
+	}
+	if len(via) > maxRedirects {
+		return errTooManyRedirects
+	}
+	if via[len(via)-1].URL.Scheme == "https" && req.URL.Scheme != "https" {
+		return errInsecureRedirect
+	}
+	return nil
+}
+
+// withRedirectPolicy copies the caller's client with redirectPolicy; the
+// caller's client itself is not changed.
+func withRedirectPolicy(hc *http.Client) *http.Client {
+	c := *hc
+	c.CheckRedirect = redirectPolicy
 	return &c
 }

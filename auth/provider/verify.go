@@ -193,7 +193,7 @@ func (p *Provider) verifyDebugToken(ctx context.Context, r *resolved, t *auth.To
 	// expires_at and data_access_expires_at are the server's times: compare
 	// them with its Date, so a wrong local clock does not end a grant.
 	now := resp.clock.serverNow()
-	v := &Verdict{Check: CheckDebugToken, Expiry: t.Expiry, Scopes: cleanScopes(d.Scopes)}
+	v := &Verdict{Check: CheckDebugToken, Expiry: t.Expiry, Scopes: grantedScopes(d.Scopes)}
 	n, stated := jsonInt(d.ExpiresAt)
 	if stated {
 		v.Expiry = time.Time{} // 0 = never expires (page tokens)
