@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"os/exec"
 	"runtime"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cli/browser"
+	"github.com/sbctl/sbctl/auth"
 )
 
 // Opener shows a URL to the user, normally by starting a browser. Open should
@@ -38,7 +38,11 @@ var launchGrace = 2 * time.Second
 
 // DefaultOpener follows SPEC §5: $SBCTL_BROWSER, else $BROWSER, is a command
 // run with the URL as its last argument and no shell; otherwise the system
-// browser through github.com/cli/browser. The variables are read at each Open.
+// browser (xdg-open, open; on Windows ShellExecute through
+// github.com/cli/browser). The variables are read at each Open. Every
+// command it runs gets sbctl's environment without its secrets (ChildEnv);
+// ShellExecute cannot be given an environment, so on Windows a browser it
+// starts inherits sbctl's.
 func DefaultOpener() Opener { return defaultOpener{out: os.Stderr} }
 
 // QuietOpener is DefaultOpener with the browser's own output discarded, for
@@ -69,7 +73,7 @@ func (o defaultOpener) Open(ctx context.Context, u string) error {
 }
 
 // CommandOpener runs argv with the URL appended as one more argument, the
-// way git and gh treat $BROWSER.
+// way git and gh treat $BROWSER, with sbctl's environment minus its secrets.
 func CommandOpener(argv ...string) Opener {
 	return commandOpener{argv: append([]string(nil), argv...), source: "browser command", out: os.Stderr}
 }
@@ -88,27 +92,46 @@ func (c commandOpener) Open(ctx context.Context, u string) error {
 		return fmt.Errorf("%s is empty", c.source)
 	}
 	// No shell: the URL is one argv element, so ;, $(...), & and quotes in it
-	// are inert. exec.Command (not CommandContext) so the browser is not
-	// killed when the flow ends; it belongs to the user from now on.
+	// are inert.
 	args := append(append([]string(nil), c.argv[1:]...), u)
-	cmd := exec.Command(c.argv[0], args...)
-	cmd.Stdin = nil // /dev/null: manual mode may be reading our stdin
-	// Our stdout carries data (`sbctl token`, -o json); a browser's chatter
-	// ("Opening in existing browser session.") goes to stderr instead.
-	cmd.Stdout = c.out
-	cmd.Stderr = c.out
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("cannot run %s (%s): %w", c.source, sanitize(c.argv[0], 200), unwrapExec(err))
+	started, err := launch(ctx, c.argv[0], args, c.out)
+	if !started {
+		return fmt.Errorf("cannot run %s (%s): %w", c.source, auth.CleanText(c.argv[0], 200), err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }() // reap it whenever it exits
-	if err := waitLaunch(ctx, exited); err != nil {
-		return fmt.Errorf("%s (%s) failed: %w", c.source, sanitize(c.argv[0], 200), err)
+	if err != nil {
+		return fmt.Errorf("%s (%s) failed: %w", c.source, auth.CleanText(c.argv[0], 200), err)
 	}
 	return nil
 }
 
-// systemOpener uses xdg-open, open or rundll32 through github.com/cli/browser.
+// launch starts a browser or launcher and reports its early failure (see
+// waitLaunch); started is false when it could not even be started.
+//
+// exec.Command (not CommandContext) so the browser is not killed when the
+// flow ends: it belongs to the user from now on. Its environment is
+// sbctl's minus the secrets (SECURITY 32): a browser lives on long after
+// the sign-in, and its /proc/PID/environ is readable by the user's other
+// processes.
+func launch(ctx context.Context, prog string, args []string, out io.Writer) (started bool, err error) {
+	cmd := exec.Command(prog, args...)
+	cmd.Env = ChildEnv(os.Environ())
+	cmd.Stdin = nil // /dev/null: manual mode may be reading our stdin
+	// Our stdout carries data (`sbctl token`, -o json); a browser's chatter
+	// ("Opening in existing browser session.") goes to stderr instead.
+	cmd.Stdout = out
+	cmd.Stderr = out
+	if err := cmd.Start(); err != nil {
+		return false, unwrapExec(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }() // reap it whenever it exits
+	return true, waitLaunch(ctx, exited)
+}
+
+// systemOpener starts the system's URL launcher: the programs
+// github.com/cli/browser would run, run by sbctl itself so that they get a
+// filtered environment (cli/browser offers no way to pass one). On Windows
+// it is cli/browser's ShellExecute, an API call that takes no environment.
 type systemOpener struct {
 	out io.Writer
 }
@@ -127,7 +150,41 @@ func (o systemOpener) Open(ctx context.Context, u string) error {
 	if needsDisplay() && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" && os.Getenv("WSL_DISTRO_NAME") == "" {
 		return errNoDisplay
 	}
-	// cli/browser writes the launcher's output to its package variables,
+	launchers := systemLaunchers()
+	if launchers == nil {
+		return o.shellExecute(ctx, u)
+	}
+	for _, name := range launchers {
+		prog, err := exec.LookPath(name)
+		if err != nil {
+			continue
+		}
+		if _, err := launch(ctx, prog, []string{u}, o.out); err != nil {
+			return fmt.Errorf("cannot open the system browser (%s): %w", name, err)
+		}
+		return nil
+	}
+	return fmt.Errorf("cannot open the system browser: none of %s is installed; set $BROWSER to choose a browser", strings.Join(launchers, ", "))
+}
+
+// systemLaunchers lists, in cli/browser's order, the programs that open a
+// URL on this system; nil where cli/browser calls an API instead
+// (Windows).
+func systemLaunchers() []string {
+	switch runtime.GOOS {
+	case "windows":
+		return nil
+	case "darwin":
+		return []string{"open"}
+	case "linux":
+		return []string{"xdg-open", "x-www-browser", "www-browser", "wslview"}
+	}
+	return []string{"xdg-open"} // the BSDs, and a best guess elsewhere
+}
+
+// shellExecute opens u through cli/browser (Windows' ShellExecute).
+func (o systemOpener) shellExecute(ctx context.Context, u string) error {
+	// cli/browser writes a launcher's output to its package variables,
 	// os.Stdout by default; stdout is for data, so point it elsewhere.
 	exited := make(chan error, 1)
 	go func() {
@@ -175,19 +232,17 @@ func unwrapExec(err error) error {
 	return err
 }
 
-// checkBrowserURL lets only http and https reach a browser command or the
-// system launcher: file:, javascript:, custom schemes and anything that is not
-// a clean URL could make the launcher run or open something else.
+// checkBrowserURL lets only plain http and https addresses reach a browser
+// command or the system launcher: file:, javascript:, custom schemes, a
+// user name in the host part, and anything that is not printable ASCII
+// (escape sequences, bidi tricks, look-alike hosts) could make the launcher
+// run or open something else, or mislead the person (auth.CheckURL, the
+// one policy for addresses shown to or opened for a person). The URL is
+// always one argument and no shell ever sees it, so shell metacharacters
+// are inert and left alone (SECURITY 12).
 func checkBrowserURL(raw string) error {
-	if strings.IndexFunc(raw, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
-		return errors.New("refusing to open a URL containing spaces or control characters")
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return errors.New("refusing to open an unparsable URL")
-	}
-	if s := strings.ToLower(u.Scheme); (s != "http" && s != "https") || u.Host == "" {
-		return errors.New("refusing to open a URL that is not http or https")
+	if err := auth.CheckURL(raw); err != nil {
+		return fmt.Errorf("refusing to open this address in a browser: %w", err)
 	}
 	return nil
 }

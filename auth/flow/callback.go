@@ -24,6 +24,9 @@ type checker struct {
 	state      string
 	issuer     string
 	requireIss bool
+	// path, when set, is the callback path a pasted address must be on
+	// (the listener checks its own requests' path itself).
+	path string
 }
 
 // singleValued are the response parameters that must appear at most once: a
@@ -41,6 +44,7 @@ var (
 	errNoIss         = errors.New("the address has no iss parameter, which this provider always sends")
 	errNoCode        = errors.New("the address has neither a code nor an error")
 	errBadCode       = errors.New("the address's code has characters no authorization code can have")
+	errOtherPath     = errors.New("the address is not on this sign-in's redirect path, so it belongs to another sign-in (perhaps another provider's)")
 )
 
 // check validates a response. A non-nil reject means "refuse this one and keep
@@ -88,7 +92,7 @@ func (c *checker) check(q url.Values) (v verdict, reject error) {
 type callback struct {
 	chk  *checker
 	host string // expected Host header: the bound "127.0.0.1:PORT"
-	path string
+	path string // expected path, as spelt in the redirect URI (checkCallbackPath)
 
 	mu       sync.Mutex
 	finished bool
@@ -120,7 +124,11 @@ func (c *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writePage(w, http.StatusMisdirectedRequest, pageRejected)
 		return
 	}
-	if r.URL.Path != c.path {
+	// The path exactly as the redirect URI spells it: the per-provider path
+	// is the mix-up defence (SECURITY 28), so another provider's path, a
+	// prefix, an added or missing slash, and another spelling of the same
+	// path (/callback/%61cme, /callback%2Facme) are all refused.
+	if r.URL.EscapedPath() != c.path {
 		writePage(w, http.StatusNotFound, pageNotFound)
 		return
 	}

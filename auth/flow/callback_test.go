@@ -8,11 +8,20 @@ import (
 )
 
 // serve runs the handler on one hand-built request. httptest.NewRequest would
-// panic on the odd methods, hosts and paths the fuzzer produces.
+// panic on the odd methods, hosts and paths the fuzzer produces. path is
+// the raw request path: it is decoded as net/http does (Path, and RawPath
+// when the spelling differs from the canonical escaping).
 func serve(h http.Handler, method, path, host, rawQuery string) *httptest.ResponseRecorder {
+	u := &url.URL{Path: path, RawQuery: rawQuery}
+	if p, err := url.PathUnescape(path); err == nil {
+		u.Path = p
+		if (&url.URL{Path: p}).EscapedPath() != path {
+			u.RawPath = path
+		}
+	}
 	req := &http.Request{
 		Method:     method,
-		URL:        &url.URL{Path: path, RawQuery: rawQuery},
+		URL:        u,
 		Host:       host,
 		Header:     http.Header{},
 		Proto:      "HTTP/1.1",
@@ -55,31 +64,38 @@ var pages = map[string]bool{pageSuccess: true, pageFailed: true, pageRejected: t
 
 // FuzzCallback: whatever arrives, the handler does not panic, answers with
 // one of the constant pages, and completes the flow only for a GET on the
-// callback path with the right Host, exactly one right state and a matching
-// iss.
+// callback path spelt exactly so, with the right Host, exactly one right
+// state and a matching iss.
 func FuzzCallback(f *testing.F) {
 	const state = "Zm9vYmFyYmF6cXV4cXV1eHF1dXpxdXV6cXV1enF1dXo"
 	const host = "127.0.0.1:8765"
 	const iss = "https://id.example"
+	const path = "/callback/acme"
 	for _, s := range [][4]string{
-		{"GET", "/callback", host, "code=c&state=" + state},
-		{"GET", "/callback", host, "code=c&state=" + state + "&iss=" + iss},
-		{"GET", "/callback", host, "error=access_denied&state=" + state},
-		{"GET", "/callback", host, "error=access_denied&state=x"},
-		{"GET", "/callback", host, "code=c&state=" + state + "&state=" + state},
-		{"GET", "/callback", "evil.example", "code=c&state=" + state},
-		{"POST", "/callback", host, "code=c&state=" + state},
+		{"GET", path, host, "code=c&state=" + state},
+		{"GET", path, host, "code=c&state=" + state + "&iss=" + iss},
+		{"GET", path, host, "error=access_denied&state=" + state},
+		{"GET", path, host, "error=access_denied&state=x"},
+		{"GET", path, host, "code=c&state=" + state + "&state=" + state},
+		{"GET", path, host, "code=c&code=d&state=" + state},
+		{"GET", path, "evil.example", "code=c&state=" + state},
+		{"POST", path, host, "code=c&state=" + state},
 		{"GET", "/", host, "code=c&state=" + state},
+		{"GET", "/callback", host, "code=c&state=" + state},
+		{"GET", "/callback/honest", host, "code=c&state=" + state},
+		{"GET", "/callback/%61cme", host, "code=c&state=" + state},
+		{"GET", "/callback%2Facme", host, "code=c&state=" + state},
+		{"GET", path + "/", host, "code=c&state=" + state},
 		{"GET", "/favicon.ico", host, ""},
-		{"GET", "/callback", host, "code=%zz&state=" + state},
-		{"GET", "/callback", host, "code=c;state=" + state},
+		{"GET", path, host, "code=%zz&state=" + state},
+		{"GET", path, host, "code=c;state=" + state},
 		{"", "", "", ""},
 	} {
 		f.Add(s[0], s[1], s[2], s[3])
 	}
-	f.Fuzz(func(t *testing.T, method, path, reqHost, rawQuery string) {
-		cb := newCallback(&checker{state: state, issuer: iss}, host, "/callback")
-		rec := serve(cb, method, path, reqHost, rawQuery)
+	f.Fuzz(func(t *testing.T, method, reqPath, reqHost, rawQuery string) {
+		cb := newCallback(&checker{state: state, issuer: iss}, host, path)
+		rec := serve(cb, method, reqPath, reqHost, rawQuery)
 		if !pages[rec.Body.String()] {
 			t.Fatalf("body is not a constant page: %q", rec.Body.String())
 		}
@@ -89,7 +105,7 @@ func FuzzCallback(f *testing.F) {
 		select {
 		case v := <-cb.done:
 			q, err := url.ParseQuery(rawQuery)
-			if err != nil || method != "GET" || path != "/callback" || reqHost != host ||
+			if err != nil || method != "GET" || reqPath != path || reqHost != host ||
 				len(q["state"]) != 1 || q.Get("state") != state {
 				t.Fatalf("flow completed for %q %q %q %q", method, path, reqHost, rawQuery)
 			}

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/sbctl/sbctl/auth"
 )
 
 // ErrDenied matches (errors.Is) the error returned when the user declined
@@ -20,8 +20,9 @@ var ErrTimeout = errors.New("sign-in timed out")
 
 // AuthError is an error response from the authorization server that came
 // with the right state (so it is genuine). Code and Description are what the
-// server sent, cleaned of control characters; the provider layer may map Code
-// (invalid_scope, unauthorized_client, ...) to its own advice.
+// server sent, passed through auth.CleanText (safe to print); the provider
+// layer may map Code (invalid_scope, unauthorized_client, ...) to its own
+// advice.
 type AuthError struct {
 	Code        string
 	Description string
@@ -30,8 +31,10 @@ type AuthError struct {
 	HTTPStatus int
 }
 
+// newAuthError keeps only what auth.CleanText lets through (SECURITY 30):
+// the server chooses both texts, and the person reads them on a terminal.
 func newAuthError(code, desc string) *AuthError {
-	return &AuthError{Code: sanitize(code, 64), Description: sanitize(desc, 300)}
+	return &AuthError{Code: auth.CleanText(code, 64), Description: auth.CleanText(desc, 300)}
 }
 
 func (e *AuthError) Error() string {
@@ -76,31 +79,6 @@ func (e *TimeoutError) Error() string {
 // Is lets callers test for ErrTimeout or context.DeadlineExceeded alike.
 func (e *TimeoutError) Is(target error) bool {
 	return target == ErrTimeout || target == context.DeadlineExceeded
-}
-
-// sanitize makes text from the network or the environment safe to print on
-// a terminal: control characters (escape sequences could rewrite the screen
-// or the title bar) become spaces, invalid UTF-8 is dropped, and the length is
-// bounded.
-func sanitize(s string, limit int) string {
-	var b strings.Builder
-	n := 0
-	for _, r := range s {
-		if n >= limit {
-			b.WriteString("...")
-			break
-		}
-		switch {
-		case r == utf8.RuneError:
-			continue
-		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Cf, r):
-			b.WriteByte(' ')
-		default:
-			b.WriteRune(r)
-		}
-		n++
-	}
-	return strings.TrimSpace(b.String())
 }
 
 // fmtDuration prints "5m" rather than "5m0s" in messages people read.

@@ -7,10 +7,14 @@
 // token response. Run returns the code together with the PKCE verifier and the
 // exact redirect_uri that was sent, which the exchange must repeat.
 //
-// The security properties (SECURITY.md items 1–14) are enforced here so that no
-// caller can forget one: loopback-only listener, Host check, constant-time
-// state check before anything else, RFC 9207 iss check, one callback only, a
-// static page that reflects nothing, PKCE S256, and no secret in any message.
+// The security properties (SECURITY.md items 1–14, and the flow's part of
+// 28–32) are enforced here so that no caller can forget one: loopback-only
+// listener on exactly the provider's own callback path, Host check,
+// constant-time state check before anything else, RFC 9207 iss check, one
+// callback only, a static page that reflects nothing, PKCE S256, no secret
+// in any message, server text shown only through auth.CleanText, device
+// tokens of printable ASCII only, and browsers started without sbctl's
+// secret environment variables.
 package flow
 
 import (
@@ -20,6 +24,8 @@ import (
 	"io"
 	"net"
 	"time"
+
+	"github.com/sbctl/sbctl/auth"
 )
 
 // Run obtains an authorization code. It listens on loopback, opens (or
@@ -42,27 +48,21 @@ func Run(ctx context.Context, p Params) (*Result, error) {
 	}
 	pk := newPKCE(p.PKCE)
 
-	// Relay mode: the hosted page only knows the port (from state) and always
-	// forwards to 127.0.0.1, so falling back to [::1] would break it.
-	// A fixed port is registered as http://127.0.0.1:PORT, so [::1] would
-	// not match it either.
-	ln, err := listenLoopback(loopbackHosts(p.Mode != ModeRelay && p.Port == 0), p.Port)
+	ln, err := listen(&p)
 	if err != nil {
 		return nil, err
 	}
 	hostPort := ln.Addr().String() // "127.0.0.1:PORT" or "[::1]:PORT": what the browser sends as Host
-	redirectURI := "http://" + hostPort + p.CallbackPath
-	if p.Mode == ModeRelay {
-		state = relayState(ln.Addr().(*net.TCPAddr).Port, state)
-		redirectURI = p.RelayURL
-	}
+	redirectURI, state, relayName := redirectFor(&p, ln, state)
+	// Printed and opened, so printable ASCII only (SECURITY 30): normalize
+	// checked AuthURL and RelayURL, and every parameter is %-encoded.
 	authURL, err := buildAuthURL(&p, redirectURI, state, pk)
 	if err != nil {
 		ln.Close()
 		return nil, err
 	}
 
-	chk := &checker{state: state, issuer: p.Issuer, requireIss: p.RequireIss}
+	chk := &checker{state: state, issuer: p.Issuer, requireIss: p.RequireIss, path: p.CallbackPath}
 	cb := newCallback(chk, hostPort, p.CallbackPath)
 	srv := newServer(cb)
 	serveDone := make(chan struct{})
@@ -106,7 +106,7 @@ func Run(ctx context.Context, p Params) (*Result, error) {
 		opening = true
 		go func() { openDone <- p.Browser.Open(openCtx, authURL) }()
 	}
-	fmt.Fprintf(out, "Waiting for the sign-in to finish (times out in %s; Ctrl-C cancels)...\n", fmtDuration(p.Timeout))
+	printWaiting(out, &p, relayName)
 
 	result := func(v verdict) (*Result, error) {
 		if v.err != nil {
@@ -124,7 +124,7 @@ func Run(ctx context.Context, p Params) (*Result, error) {
 			openResult = nil
 			opening = false
 			if err != nil {
-				fmt.Fprintf(out, "Could not open a browser: %s\n", sanitize(err.Error(), 300))
+				fmt.Fprintf(out, "Could not open a browser: %s\n", auth.CleanText(err.Error(), 300))
 				printURL(out, authURL)
 			}
 
@@ -134,17 +134,11 @@ func Run(ctx context.Context, p Params) (*Result, error) {
 				fmt.Fprintln(out, "Input closed; still waiting for the browser to reach "+redirectURI)
 				continue
 			}
-			if ev.tooLong {
-				fmt.Fprintln(out, "That line is too long to be a redirected address or a code; paste it again.")
-				continue
-			}
-			v, err := chk.paste(ev.line)
-			if err != nil {
-				fmt.Fprintf(out, "%s\nPaste the address your browser was redirected to (or just the code):\n", err)
-				continue
-			}
-			if !cb.claim() {
-				// The browser callback won the race; its verdict is on its way.
+			v, accepted := takePaste(out, chk, ev)
+			if !accepted || !cb.claim() {
+				// A refused paste keeps the flow waiting; an accepted one
+				// that lost the race to the browser callback too: the
+				// callback's verdict is on its way.
 				continue
 			}
 			return result(v)
@@ -165,6 +159,54 @@ func Run(ctx context.Context, p Params) (*Result, error) {
 			}
 			return nil, fmt.Errorf("sign-in cancelled: %w", context.Cause(ctx))
 		}
+	}
+}
+
+// listen binds the loopback listener. Relay mode: the hosted page only
+// knows the port and path (from state) and always forwards to 127.0.0.1,
+// so falling back to [::1] would break it. A fixed port is registered as
+// http://127.0.0.1:PORT, so [::1] would not match it either.
+func listen(p *Params) (net.Listener, error) {
+	ln, err := listenLoopback(loopbackHosts(p.Mode != ModeRelay && p.Port == 0), p.Port)
+	var busy *PortInUseError
+	if errors.As(err, &busy) {
+		busy.Path = p.CallbackPath // the redirect URI to register names it
+	}
+	return ln, err
+}
+
+// redirectFor returns the redirect_uri to send and the state: the loopback
+// address itself, or in relay mode the relay page, with the listener's
+// port and path name (relayName) carried in state for the page.
+func redirectFor(p *Params, ln net.Listener, random string) (redirectURI, state, relayName string) {
+	if p.Mode != ModeRelay {
+		return "http://" + ln.Addr().String() + p.CallbackPath, random, ""
+	}
+	relayName, _ = relayPathName(p.CallbackPath) // normalize checked it
+	return p.RelayURL, relayState(ln.Addr().(*net.TCPAddr).Port, relayName, random), relayName
+}
+
+// takePaste checks one pasted line; a refusal is explained on out, and the
+// flow keeps waiting.
+func takePaste(out io.Writer, chk *checker, ev pasteEvent) (verdict, bool) {
+	if ev.tooLong {
+		fmt.Fprintln(out, "That line is too long to be a redirected address or a code; paste it again.")
+		return verdict{}, false
+	}
+	v, err := chk.paste(ev.line)
+	if err != nil {
+		fmt.Fprintf(out, "%s\nPaste the address your browser was redirected to (or just the code):\n", err)
+		return verdict{}, false
+	}
+	return v, true
+}
+
+func printWaiting(w io.Writer, p *Params, relayName string) {
+	fmt.Fprintf(w, "Waiting for the sign-in to finish (times out in %s; Ctrl-C cancels)...\n", fmtDuration(p.Timeout))
+	if relayName != "" {
+		// A page hosted from an older sbctl cannot read the provider's
+		// path in state and stops there; say what to do about it.
+		fmt.Fprintf(w, "If the relay page says the address is not an sbctl sign-in, it is an older copy: host the page from `sbctl providers relay-page` again at %s.\n", p.RelayURL)
 	}
 }
 

@@ -17,6 +17,11 @@ package flow
 //	12 browser                  TestDefaultOpener*, TestOpenerFailurePrintsURL, TestNoBrowser
 //	13 static page              TestCallbackPageIsStatic
 //	14 no secrets in output     TestNoSecretsInOutput, TestDeviceErrorsHideBody, TestDeviceHTTPServer
+//	28 path per provider, iss   TestSecurity28*, TestRelayFlowProviderPath, TestCallbackPathChecked, FuzzCallback
+//	29 device tokens checked    TestSecurity29DeviceFlowRefusesUnprintableTokens
+//	30 server text, URLs        TestSecurity30*, TestAuthErrorText
+//	32 browser environment      TestSecurity32BrowserGetsNoSecrets, TestSecretEnv
+//	 - repeated parameters      TestCallbackRefusesRepeatedParams, TestRelayPageRefusesRepeatedParams
 //	 - listener before browser  TestListenerUpBeforeBrowser
 //	 - manual mode              TestManual*
 //	 - relay mode               TestRelay*
@@ -37,6 +42,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestSuccess(t *testing.T) {
@@ -754,21 +760,15 @@ func TestNoSecretsInOutput(t *testing.T) {
 	assertNoSecrets(t, map[string]string{"stderr": r.stderr.String(), "error": err.Error()}, r.q.Get("state"), r.q.Get("code_challenge"))
 }
 
-func TestSanitize(t *testing.T) {
-	for in, want := range map[string]string{
-		"plain":                "plain",
-		"a\x1b[31mred":         "a [31mred",
-		"line\nbreak\r":        "line break",
-		"bidi\u202eevil":       "bidi evil",
-		"\xffbad utf8":         "bad utf8",
-		strings.Repeat("x", 5): "xxxxx",
-	} {
-		if got := sanitize(in, 100); got != want {
-			t.Errorf("sanitize(%q) = %q, want %q", in, got, want)
-		}
+// TestAuthErrorText: the server's error code and description reach the
+// person through auth.CleanText, bounded (64 and 300 characters).
+func TestAuthErrorText(t *testing.T) {
+	e := newAuthError("invalid_scope\x1b[2J", "bidi\u202eevil\nline "+strings.Repeat("x", 400))
+	if e.Code != "invalid_scope[2J" {
+		t.Errorf("code %q", e.Code)
 	}
-	if got := sanitize(strings.Repeat("x", 10), 4); got != "xxxx..." {
-		t.Errorf("truncation: %q", got)
+	if !strings.HasPrefix(e.Description, "bidievil line x") || !strings.HasSuffix(e.Description, "…") || utf8.RuneCountInString(e.Description) != 301 {
+		t.Errorf("description %q", e.Description)
 	}
 }
 

@@ -170,8 +170,14 @@ func start(t *testing.T, p Params) *running {
 	}
 	r.callback = r.redirect.String()
 	if p.Mode == ModeRelay {
-		port, _, _ := strings.Cut(r.q.Get("state"), ".")
-		r.callback = "http://127.0.0.1:" + port + "/callback"
+		// PORT.RANDOM forwards to /callback, PORT.NAME.RANDOM to
+		// /callback/NAME (see relayState).
+		parts := strings.Split(r.q.Get("state"), ".")
+		path := "/callback"
+		if len(parts) == 3 {
+			path += "/" + parts[1]
+		}
+		r.callback = "http://127.0.0.1:" + parts[0] + path
 	}
 	return r
 }

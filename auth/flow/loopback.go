@@ -33,13 +33,18 @@ func loopbackHosts(allowV6 bool) []string {
 type PortInUseError struct {
 	Port int
 	Host string
+	Path string // the callback path, for the redirect URI to register ("" = DefaultCallbackPath)
 }
 
 func (e *PortInUseError) Error() string {
+	path := e.Path
+	if path == "" {
+		path = DefaultCallbackPath
+	}
 	return fmt.Sprintf("port %d on %s is already in use, and this provider's redirect URI is registered with that fixed port: "+
 		"finish or cancel the other sign-in (or stop the program listening on %d) and retry; "+
-		"to use another port, register http://127.0.0.1:<port>/callback with the network and set redirect_port in the config",
-		e.Port, e.Host, e.Port)
+		"to use another port, register http://127.0.0.1:<port>%s with the network and set redirect_port in the config",
+		e.Port, e.Host, e.Port, path)
 }
 
 // listenLoopback binds the first host of hosts that works. A busy fixed port

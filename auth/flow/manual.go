@@ -60,6 +60,9 @@ func (c *checker) paste(input string) (verdict, error) {
 		return verdict{}, err
 	}
 	if isResponse {
+		if err := c.checkPastedPath(s); err != nil {
+			return verdict{}, err
+		}
 		return c.check(q)
 	}
 	if strings.Contains(s, "://") {
@@ -73,6 +76,29 @@ func (c *checker) paste(input string) (verdict, error) {
 		return verdict{}, errNotCode
 	}
 	return verdict{code: code}, nil
+}
+
+// checkPastedPath holds a pasted address to the listener's rule: it must be
+// on this flow's callback path, spelt exactly so (SECURITY 28). Otherwise a
+// mix-up would pass through manual mode: the malicious provider bounces
+// the browser to an honest one, whose redirect to /callback/honest fails
+// to load on a remote machine, and the user pastes that address into the
+// flow waiting on /callback/evil. A bare query ("?code=...&state=...") has
+// no path to check.
+func (c *checker) checkPastedPath(s string) error {
+	addr, _, _ := strings.Cut(s, "#")
+	addr, _, hasQuery := strings.Cut(addr, "?")
+	if c.path == "" || !hasQuery || addr == "" {
+		return nil
+	}
+	if !strings.Contains(addr, "://") {
+		addr = "http://" + addr // "127.0.0.1:5000/callback/acme", copied without the scheme
+	}
+	u, err := url.Parse(addr)
+	if err != nil || u.EscapedPath() != c.path {
+		return errOtherPath
+	}
+	return nil
 }
 
 // pastedQuery finds the authorization response in a pasted address, or in a

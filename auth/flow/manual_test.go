@@ -180,11 +180,15 @@ func TestManualLongLine(t *testing.T) {
 }
 
 // FuzzParsePasted: no panic, and success only with a usable code and, for
-// anything read as a redirected address, exactly the right state.
+// anything read as a redirected address, exactly the right state; in a flow
+// (which knows its callback path), a full address only on that path.
 func FuzzParsePasted(f *testing.F) {
 	const st = "c3RhdGUtZm9yLWZ1enppbmc"
 	for _, s := range []string{
 		"http://127.0.0.1:1/callback?code=a&state=" + st,
+		"http://127.0.0.1:1/callback/acme?code=a&state=" + st,
+		"127.0.0.1:1/callback/honest?code=a&state=" + st,
+		"http://127.0.0.1:1/callback/%61cme?code=a&state=" + st,
 		"?code=a&state=" + st + "&state=" + st,
 		"code=a&state=x",
 		"?error=access_denied&state=" + st,
@@ -210,6 +214,13 @@ func FuzzParsePasted(f *testing.F) {
 		q, isResponse, _ := pastedQuery(strings.TrimSpace(in))
 		if isResponse && (len(q["state"]) != 1 || q.Get("state") != st) {
 			t.Fatalf("accepted %q without the right state", in)
+		}
+		if _, err := (&checker{state: st, path: "/callback/acme"}).paste(in); err == nil && isResponse {
+			addr, _, _ := strings.Cut(strings.TrimSpace(in), "#")
+			addr, _, hasQuery := strings.Cut(addr, "?")
+			if hasQuery && addr != "" && !strings.HasSuffix(addr, "/callback/acme") {
+				t.Fatalf("the flow on /callback/acme accepted %q", in)
+			}
 		}
 	})
 }

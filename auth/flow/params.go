@@ -9,13 +9,16 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/sbctl/sbctl/auth"
 )
 
 // Mode is how the authorization response travels back to sbctl (SPEC §5).
 type Mode string
 
 const (
-	// ModeLoopback redirects the browser to http://127.0.0.1:PORT/callback.
+	// ModeLoopback redirects the browser to http://127.0.0.1:PORT plus
+	// Params.CallbackPath.
 	ModeLoopback Mode = "loopback"
 	// ModeManual uses the loopback redirect URI but also reads the redirected
 	// address (or the bare code) from Stdin, for SSH and headless machines.
@@ -30,7 +33,10 @@ const (
 // DefaultTimeout is how long Run waits for the user when Params.Timeout is 0.
 const DefaultTimeout = 5 * time.Minute
 
-// DefaultCallbackPath is the loopback redirect path when Params.CallbackPath is empty.
+// DefaultCallbackPath is the loopback redirect path when Params.CallbackPath
+// is empty. Providers pass their own, /callback/<provider name>: one
+// redirect URI per provider is the mix-up defence of RFC 9700 §4.4.2
+// (SECURITY 28).
 const DefaultCallbackPath = "/callback"
 
 // Params describes one authorization request. Only AuthURL and ClientID are
@@ -44,7 +50,7 @@ type Params struct {
 	ExtraParams   url.Values // e.g. access_type=offline, prompt=consent; may not override the security parameters
 	Mode          Mode       // "" means loopback; device is refused (use Device)
 	Port          int        // fixed loopback port registered with the network; 0 = OS-chosen
-	CallbackPath  string     // default "/callback"
+	CallbackPath  string     // default "/callback"; the listener answers on exactly this spelling
 	PKCE          PKCE       // zero value is S256
 	Issuer        string     // expected iss (RFC 9207); compared exactly when the response carries one
 	RequireIss    bool       // the server advertises authorization_response_iss_parameter_supported
@@ -118,8 +124,8 @@ func (p *Params) normalize() error {
 	if p.CallbackPath == "" {
 		p.CallbackPath = DefaultCallbackPath
 	}
-	if !strings.HasPrefix(p.CallbackPath, "/") || strings.ContainsAny(p.CallbackPath, "?#") {
-		return fmt.Errorf("callback path %q must start with / and have no query or fragment", p.CallbackPath)
+	if err := checkCallbackPath(p.CallbackPath); err != nil {
+		return err
 	}
 	switch p.PKCE {
 	case PKCES256, PKCEHexS256, PKCENone:
@@ -130,14 +136,8 @@ func (p *Params) normalize() error {
 		return errors.New("the provider requires the iss parameter but no issuer is configured to compare it with")
 	}
 	if p.Mode == ModeRelay {
-		if p.RelayURL == "" {
-			return errors.New("relay mode needs the HTTPS address where you host the relay page (relay_url in the provider settings)")
-		}
-		if err := checkEndpoint("relay page", p.RelayURL); err != nil {
+		if err := p.checkRelay(); err != nil {
 			return err
-		}
-		if p.CallbackPath != DefaultCallbackPath {
-			return errors.New("relay mode forwards to " + DefaultCallbackPath + "; a custom callback path cannot be used with it")
 		}
 	}
 	if p.Browser == nil {
@@ -155,10 +155,50 @@ func (p *Params) normalize() error {
 	return nil
 }
 
+// checkRelay checks what relay mode needs: the hosted page's address, and a
+// callback path the page can carry in state (relayPathName).
+func (p *Params) checkRelay() error {
+	if p.RelayURL == "" {
+		return errors.New("relay mode needs the HTTPS address where you host the relay page (relay_url in the provider settings)")
+	}
+	if err := checkEndpoint("relay page", p.RelayURL); err != nil {
+		return err
+	}
+	if _, ok := relayPathName(p.CallbackPath); !ok {
+		return fmt.Errorf("relay mode forwards only to %s or %s/<name> (letters, digits, - and _; at most %d), not to the callback path %q: "+
+			"set redirect_path to such a path (the relay page's address is what the network sees)", DefaultCallbackPath, DefaultCallbackPath, maxRelayName, p.CallbackPath)
+	}
+	return nil
+}
+
+// checkCallbackPath accepts a path the redirect URI can carry as it is:
+// absolute, printable ASCII, spelt the way a URL spells it (escapes as %XX,
+// nothing a browser would escape, no query or fragment) and without dot
+// segments (a browser resolves them), so the browser sends back exactly
+// these bytes and the listener can compare them exactly.
+func checkCallbackPath(path string) error {
+	u, err := url.Parse("http://127.0.0.1" + path)
+	bad := err != nil || !strings.HasPrefix(path, "/") || auth.CheckURL("http://127.0.0.1"+path) != nil || u.EscapedPath() != path
+	for _, seg := range strings.Split(path, "/") {
+		seg = strings.ReplaceAll(strings.ToLower(seg), "%2e", ".")
+		bad = bad || seg == "." || seg == ".."
+	}
+	if bad {
+		return fmt.Errorf("callback path %q is not a URL path such as /callback/acme (it starts with /, and has no query, #fragment, spaces, dot segments or characters that need %%-escaping)", auth.CleanText(path, 100))
+	}
+	return nil
+}
+
 // checkEndpoint accepts https URLs, and http only on a loopback host (the
 // sandbox and test servers); anything else would send the user's credentials
-// or the code in clear text.
+// or the code in clear text. An address of anything but printable ASCII is
+// refused as well: it is shown to the person and opened in the browser
+// (SECURITY 30), and the authorization endpoint may come from a server's
+// discovery document.
 func checkEndpoint(what, raw string) error {
+	if err := auth.CheckURL(raw); err != nil {
+		return fmt.Errorf("the %s %q cannot be used: %w", what, auth.CleanText(raw, 200), err)
+	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || u.Fragment != "" || u.User != nil {
 		return fmt.Errorf("the %s %q is not an absolute URL without fragment or user info", what, raw)

@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -11,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestRelayPageStatic(t *testing.T) {
@@ -177,5 +179,121 @@ func TestRequireNodeSwitch(t *testing.T) {
 	o := runOutcome(t, func(tb testing.TB) { findNode(tb) })
 	if !strings.Contains(o.failed, requireNodeEnv+"=1 but node is not on $PATH") || !strings.Contains(o.failed, "install Node.js") {
 		t.Fatalf("with %s=1 a missing node gave failure %q", requireNodeEnv, o.failed)
+	}
+}
+
+// Hole 8: the page refuses an address that repeats a response parameter
+// instead of forwarding the first copy (sbctl's listener refuses repeats
+// too, so which copy counts can never be chosen by whoever built the URL).
+func TestRelayPageRefusesRepeatedParams(t *testing.T) {
+	const st = "8765.AbC-_09"
+	searches := []string{
+		"?code=a&code=b&state=" + st,
+		"?code=a&state=" + st + "&state=" + st,
+		"?state=" + st + "&state=9999.x&code=a",
+		"?code=a&state=" + st + "&iss=https%3A%2F%2Fa.example&iss=https%3A%2F%2Fb.example",
+		"?error=access_denied&error=server_error&state=" + st,
+		"?error=x&error_description=a&error_description=b&state=" + st,
+		"?error=x&error_uri=a&error_uri=b&state=" + st,
+		"?code=a&cod%65=b&state=" + st,
+		"?code=a&st%61te=" + st + "&state=" + st,
+	}
+	for i, got := range runRelayScript(t, searches) {
+		if got.Target != "" {
+			t.Errorf("%q: forwarded to %q", searches[i], got.Target)
+		}
+		if !strings.Contains(got.Msg, "repeats") {
+			t.Errorf("%q: message %q", searches[i], got.Msg)
+		}
+	}
+}
+
+// SECURITY 28, relay part: the listener waits on the provider's own path,
+// which travels inside state next to the port; the page forwards there and
+// nowhere else.
+func TestRelayPageForwardsToProviderPath(t *testing.T) {
+	const r = "AbC-_09"
+	cases := []struct{ search, target string }{
+		{"?code=abc&state=8765.facebook." + r, "http://127.0.0.1:8765/callback/facebook?code=abc&state=8765.facebook." + r},
+		{"?code=abc&state=8765.my_net-2." + r, "http://127.0.0.1:8765/callback/my_net-2?code=abc&state=8765.my_net-2." + r},
+		{"?code=abc&state=8765." + strings.Repeat("a", 64) + "." + r, "http://127.0.0.1:8765/callback/" + strings.Repeat("a", 64) + "?code=abc&state=8765." + strings.Repeat("a", 64) + "." + r},
+		{"?code=abc&state=8765." + strings.Repeat("a", 65) + "." + r, ""},
+		{"?code=abc&state=8765..x." + r, ""},
+		{"?code=abc&state=8765.a.b." + r, ""},
+		{"?code=abc&state=8765.a%2Fb." + r, ""},
+		{"?code=abc&state=8765.%2E%2E." + r, ""},
+		{"?code=abc&state=8765.a%3Fx." + r, ""},
+		{"?code=abc&state=8765.facebook.", ""},
+		{"?code=abc&state=8765.facebook", "http://127.0.0.1:8765/callback?code=abc&state=8765.facebook"},
+	}
+	var searches []string
+	for _, c := range cases {
+		searches = append(searches, c.search)
+	}
+	for i, got := range runRelayScript(t, searches) {
+		if got.Target != cases[i].target {
+			t.Errorf("%q: navigated to %q, want %q", cases[i].search, got.Target, cases[i].target)
+		}
+	}
+}
+
+// A relay flow on a provider's own path: the state names it, the page
+// forwards there, and an old page's forward to /callback is refused.
+func TestRelayFlowProviderPath(t *testing.T) {
+	t.Parallel()
+	const relay = "https://relay.example/sbctl.html"
+	r := start(t, Params{Mode: ModeRelay, RelayURL: relay, CallbackPath: "/callback/facebook"})
+	st := r.q.Get("state")
+	m := regexp.MustCompile(`^([0-9]+)\.facebook\.[A-Za-z0-9_-]{43}$`).FindStringSubmatch(st)
+	if m == nil {
+		t.Fatalf("state %q", st)
+	}
+	search := "?" + url.Values{"code": {"relayed"}, "state": {st}}.Encode()
+	target := "http://127.0.0.1:" + m[1] + "/callback/facebook" + search
+	if _, ok := findNode(t); ok {
+		target = runRelayScript(t, []string{search})[0].Target
+	}
+	if resp := do(t, "GET", "http://127.0.0.1:"+m[1]+"/callback"+search, ""); resp.status != 404 {
+		t.Fatalf("forward to /callback: %d", resp.status)
+	}
+	r.stillWaiting(t)
+	if resp := do(t, "GET", target, ""); resp.status != 200 {
+		t.Fatalf("relayed callback to %s: %d", target, resp.status)
+	}
+	res, err := r.wait(t)
+	if err != nil || res.Code != "relayed" || res.RedirectURI != relay {
+		t.Fatalf("%v %v", res, err)
+	}
+}
+
+// Relay mode can carry only /callback or /callback/<name> (letters,
+// digits, - and _): anything else is refused before anything listens.
+func TestRelayPathRefused(t *testing.T) {
+	t.Parallel()
+	for _, p := range []string{"/oauth/cb", "/callback/a.b", "/callback/a/b", "/callback/", "/callback/" + strings.Repeat("a", 65), "/callback/%41"} {
+		_, err := Run(context.Background(), Params{Mode: ModeRelay, RelayURL: "https://relay.example/r.html", AuthURL: "https://a.example/auth", ClientID: "c", CallbackPath: p, Browser: &fakeBrowser{}, Stderr: &syncBuffer{}, Timeout: time.Millisecond})
+		if err == nil || !strings.Contains(err.Error(), "relay") {
+			t.Errorf("%q: %v", p, err)
+		}
+	}
+}
+
+// The page from before per-provider paths (its pattern, verbatim) cannot
+// read the new state; Run says how to recover on the terminal.
+func TestRelayOldPageHint(t *testing.T) {
+	t.Parallel()
+	old := regexp.MustCompile(`^([0-9]{1,5})\.[A-Za-z0-9_-]+$`)
+	r := start(t, Params{Mode: ModeRelay, RelayURL: "https://relay.example/r.html", CallbackPath: "/callback/facebook"})
+	if old.MatchString(r.q.Get("state")) {
+		t.Fatal("the old page would forward this state to /callback")
+	}
+	waitFor(t, "the hint", func() bool {
+		return strings.Contains(r.stderr.String(), "older copy: host the page from `sbctl providers relay-page` again at https://relay.example/r.html.")
+	})
+	r = start(t, Params{Mode: ModeRelay, RelayURL: "https://relay.example/r.html"})
+	r.cancel()
+	r.wait(t) // all of Run's output is written once it returns
+	if out := r.stderr.String(); !strings.Contains(out, "Waiting") || strings.Contains(out, "older copy") {
+		t.Fatal("hint for a state the old page reads")
 	}
 }

@@ -22,11 +22,16 @@ func newState() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// relayState prefixes the port so the hosted relay page, which has no other
-// way to learn it, knows where to forward. The port is not secret; the random
-// part still carries the full 256 bits.
-func relayState(port int, random string) string {
-	return strconv.Itoa(port) + "." + random
+// relayState prefixes the port, and the provider name of the callback path
+// /callback/NAME (see relayPathName), so the hosted relay page, which has
+// no other way to learn them, knows where to forward: "PORT.RANDOM" or
+// "PORT.NAME.RANDOM". Neither is secret; the random part still carries the
+// full 256 bits, and the whole state is compared as usual.
+func relayState(port int, name, random string) string {
+	if name == "" {
+		return strconv.Itoa(port) + "." + random
+	}
+	return strconv.Itoa(port) + "." + name + "." + random
 }
 
 // stateEqual compares in constant time so a local attacker timing the
