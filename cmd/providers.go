@@ -195,6 +195,7 @@ it before anything is written.`,
 	fl.StringVar(&s.Redirect, "redirect", "", "redirect mode: loopback, relay, manual or device (default: the preset's)")
 	fl.IntVar(&s.RedirectPort, "redirect-port", 0, "the fixed loopback port registered with the network")
 	fl.StringVar(&s.RelayURL, "relay-url", "", "relay mode: the HTTPS address of your relay page")
+	fl.StringVar(&s.RedirectPath, "redirect-path", "", "the loopback callback path registered with the network (default /callback/<name>)")
 	fl.StringVar(&s.ClientAuth, "client-auth", "", "client_secret_basic or client_secret_post (default: Basic, then the form)")
 	_ = c.RegisterFlagCompletionFunc("preset", cobra.FixedCompletions(profiles.PresetNames(), cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("redirect", cobra.FixedCompletions([]string{"loopback", "relay", "manual", "device"}, cobra.ShellCompDirectiveNoFileComp))

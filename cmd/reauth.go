@@ -130,7 +130,7 @@ Host this static page at an HTTPS address you control (any static host),
 register that address as the app's redirect URI, and set it as relay_url
 in the provider's config. During 'sbctl reauth' the network redirects to the
 page, which forwards the code and state to sbctl's listener on 127.0.0.1
-(the port travels inside state). The page keeps no data and reflects none.`,
+(the port and the provider's callback name travel inside state). The page keeps no data and reflects none.`,
 		Example: "  sbctl providers relay-page > index.html",
 		Args:    exactArgs(0, "no arguments"),
 		RunE: func(c *cobra.Command, _ []string) error {

@@ -41,6 +41,12 @@ has not expired yet.`,
 			if err != nil {
 				return err
 			}
+			// Stored tokens are checked (SECURITY 29); one stored by an
+			// older sbctl is checked here, so stdout never carries a
+			// control character or a second line.
+			if err := profiles.CheckTokenText("the stored access token of "+o.Name, tok); err != nil {
+				return fmt.Errorf("%w; run `sbctl reauth %s` to replace it", err, o.Name)
+			}
 			_, err = fmt.Fprintln(f.IO.Out, tok)
 			return err
 		},

@@ -72,6 +72,7 @@ type Provider struct {
 	Redirect      string
 	RedirectPort  int
 	RelayURL      string
+	RedirectPath  string
 	GraphVersion  string
 	// ClientAuth is how a confidential client authenticates at the token
 	// endpoint: "basic" (HTTP Basic; the file may say client_secret_basic)

@@ -23,6 +23,7 @@ type NewProvider struct {
 	Redirect                                            string
 	RedirectPort                                        int
 	RelayURL                                            string
+	RedirectPath                                        string
 	GraphVersion                                        string
 	ClientAuth                                          string
 }
@@ -54,7 +55,7 @@ func (c *Config) AddProvider(p NewProvider) error {
 		"issuer": scalarOrEmpty(p.Issuer), "auth_url": scalarOrEmpty(p.AuthURL), "token_url": scalarOrEmpty(p.TokenURL),
 		"revoke_url": scalarOrEmpty(p.RevokeURL), "introspect_url": scalarOrEmpty(p.IntrospectURL),
 		"userinfo_url": scalarOrEmpty(p.UserinfoURL), "device_auth_url": scalarOrEmpty(p.DeviceAuthURL),
-		"redirect": scalarOrEmpty(p.Redirect), "redirect_port": port, "relay_url": scalarOrEmpty(p.RelayURL),
+		"redirect": scalarOrEmpty(p.Redirect), "redirect_port": port, "relay_url": scalarOrEmpty(p.RelayURL), "redirect_path": scalarOrEmpty(p.RedirectPath),
 		"graph_version": scalarOrEmpty(p.GraphVersion), "client_auth": scalarOrEmpty(p.ClientAuth),
 	}
 	if len(p.Scopes) > 0 {

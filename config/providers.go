@@ -39,6 +39,10 @@ var providerFields = []providerField{
 	{"redirect", func(v *validator, n *yaml.Node, where string, p *Provider) { p.Redirect = v.redirect(n, where) }},
 	{"redirect_port", func(v *validator, n *yaml.Node, where string, p *Provider) { p.RedirectPort = v.port(n, where) }},
 	{"relay_url", urlField(func(p *Provider) *string { return &p.RelayURL })},
+	// redirect_path: the loopback callback path registered with the
+	// network (default /callback/<provider name>: one redirect URI per
+	// provider is the mix-up defence of RFC 9700 §4.4).
+	{"redirect_path", func(v *validator, n *yaml.Node, where string, p *Provider) { p.RedirectPath = v.callbackPath(n, where) }},
 	{"graph_version", textField(func(p *Provider) *string { return &p.GraphVersion })},
 	// client_auth: client_secret_basic (basic) | client_secret_post
 	// (post, body); stored as "basic" or "body".
@@ -126,4 +130,25 @@ func (v *validator) providerType(p *Provider, k *yaml.Node, present map[string]*
 			v.errf(k, "%s: type oauth2 needs %s (the server's authorization and token endpoints)", where, strings.Join(missing, " and "))
 		}
 	}
+}
+
+// callbackPath reads a redirect_path: an absolute URL path of printable
+// ASCII, without a query, a fragment or a dot segment.
+func (v *validator) callbackPath(n *yaml.Node, where string) string {
+	s, ok := v.text(n, where)
+	if !ok {
+		return ""
+	}
+	bad := !strings.HasPrefix(s, "/") || strings.ContainsAny(s, "?#\\") || strings.Contains(s, "//")
+	for _, seg := range strings.Split(s, "/") {
+		bad = bad || seg == "." || seg == ".."
+	}
+	for i := 0; i < len(s) && !bad; i++ {
+		bad = s[i] <= ' ' || s[i] > '~'
+	}
+	if bad {
+		v.errf(n, "%s %q is not a URL path such as /callback/acme (it starts with /, without a query, #fragment, spaces or ..)", where, s)
+		return ""
+	}
+	return s
 }

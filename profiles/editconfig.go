@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 
@@ -76,8 +75,8 @@ func (e *pendingConfigEdit) commit(ctx context.Context) error {
 }
 
 func (m *Manager) lockConfig(ctx context.Context) (func(), error) {
-	if err := os.MkdirAll(m.opts.StateDir, 0o700); err != nil {
-		return nil, fmt.Errorf("creating the state directory: %w", err)
+	if err := privateDir(m.opts.StateDir); err != nil {
+		return nil, err
 	}
 	return lockFile(ctx, filepath.Join(m.opts.StateDir, "config.lock"))
 }

@@ -20,3 +20,11 @@ const MaxImportSize = auth.MaxImportSize
 func ParseImport(r io.Reader, now time.Time) (t *ImportedToken, ignored []string, err error) {
 	return auth.ParseImport(r, now)
 }
+
+// CheckTokenText refuses a token that is not one word of printable ASCII
+// (SECURITY 29), naming what without quoting it.
+func CheckTokenText(what, token string) error { return auth.CheckTokenText(what, token) }
+
+// CleanText is the one terminal-safe policy for text from outside sbctl
+// (SECURITY 30); front ends use it for anything a network said.
+func CleanText(s string, max int) string { return auth.CleanText(s, max) }

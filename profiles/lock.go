@@ -21,8 +21,8 @@ import (
 // or stores a profile's token.
 func (m *Manager) lockProfile(ctx context.Context, name string) (func(), error) {
 	dir := filepath.Join(m.opts.StateDir, "locks")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("creating %s: %w", dir, err)
+	if err := privateDir(dir); err != nil {
+		return nil, err
 	}
 	return lockFile(ctx, filepath.Join(dir, fileName(name)+".lock"))
 }
@@ -73,6 +73,9 @@ func refreshDigest(t *auth.Token) string {
 
 func (m *Manager) writeMarker(name string, t *auth.Token, note string) error {
 	b, _ := json.Marshal(renewalMarker{PID: os.Getpid(), StartedAt: m.now().UTC(), RefreshSHA256: refreshDigest(t), Note: note})
+	if err := privateDir(filepath.Dir(m.markerPath(name))); err != nil {
+		return err
+	}
 	return config.WriteFileAtomic(m.markerPath(name), b, 0o600)
 }
 

@@ -273,7 +273,7 @@ func (m *Manager) view(p *config.Profile, rec *Record, now time.Time, window tim
 		v.LastRefreshedAt, v.ConnectedAt = utc(rec.LastRefreshedAt), utc(rec.ConnectedAt)
 		v.Renewable = rec.HasRefresh
 		if len(rec.Scopes) > 0 {
-			v.Scopes = rec.Scopes
+			v.Scopes = cleanScopes(rec.Scopes)
 		}
 	}
 	if v.Scopes == nil {
@@ -424,3 +424,16 @@ func (m *Manager) Check(ctx context.Context, f Filter) (CheckResult, error) {
 
 // ConfigPath is the config file the Manager reads and edits.
 func (m *Manager) ConfigPath() string { return m.Config.Path }
+
+// cleanScopes keeps the granted scopes a network named fit to print
+// (SECURITY 30): a scope is one plain word, so one that changes under the
+// terminal-safe policy is dropped, not shown half-cleaned.
+func cleanScopes(in []string) []string {
+	out := make([]string, 0, len(in))
+	for _, s := range in {
+		if c := auth.CleanText(s, 200); c == s && c != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}

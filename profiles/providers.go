@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -43,6 +44,7 @@ func Settings(p *config.Provider) provider.Settings {
 		UserinfoURL: p.UserinfoURL, DeviceAuthURL: p.DeviceAuthURL,
 		Scopes: p.Scopes, Redirect: provider.RedirectMode(p.Redirect), RedirectPort: p.RedirectPort,
 		RelayURL: p.RelayURL, GraphVersion: p.GraphVersion, AuthStyle: provider.AuthStyle(p.ClientAuth),
+		RedirectPath: p.RedirectPath,
 	}
 }
 
@@ -174,8 +176,9 @@ func (m *Manager) DescribeProvider(name string) (ProviderInfo, error) {
 		s.ClientID = "unset"
 	}
 	p, err := provider.New(s, &http.Client{Timeout: HTTPTimeout})
+	callback := ""
 	if err == nil {
-		pr = p.Preset()
+		pr, callback = p.Preset(), p.RedirectPath()
 	}
 	info := ProviderInfo{
 		Name: name, Type: s.Type, Title: pr.Title, Configured: configured,
@@ -201,7 +204,7 @@ func (m *Manager) DescribeProvider(name string) (ProviderInfo, error) {
 	for _, md := range pr.Modes {
 		info.Modes = append(info.Modes, string(md))
 	}
-	info.RedirectURI, info.RedirectNote = redirectToRegister(pr, s)
+	info.RedirectURI, info.RedirectNote = redirectToRegister(pr, s, callback)
 	return info, nil
 }
 
@@ -223,10 +226,12 @@ func describeClientAuth(pr provider.Preset, s provider.Settings) string {
 
 // redirectToRegister is the redirect URI the user registers with the
 // network for the provider's mode, and a note on it.
-func redirectToRegister(pr provider.Preset, s provider.Settings) (uri, note string) {
-	path := pr.CallbackPath
+func redirectToRegister(pr provider.Preset, s provider.Settings, path string) (uri, note string) {
 	if path == "" {
-		path = "/callback"
+		path = "/callback/" + url.PathEscape(s.Name)
+		if strings.HasSuffix(pr.CallbackPath, "/") {
+			path += "/" // TikTok's registered URI ends in a slash
+		}
 	}
 	port := s.RedirectPort
 	if port == 0 {
@@ -268,23 +273,8 @@ func cleanAccount(a provider.Account) provider.Account {
 func accountLabel(a provider.Account) string { return firstNonEmpty(a.Name, a.ID) }
 
 // cleanText keeps what a provider says about an account (its display
-// name) printable: control and bidi-override characters would let a
-// hostile account name rewrite the user's terminal.
-func cleanText(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r < 0x20, r == 0x7f, r >= 0x80 && r < 0xa0, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
-			continue
-		}
-		b.WriteRune(r)
-	}
-	out := strings.TrimSpace(b.String())
-	if len([]rune(out)) > 100 {
-		out = string([]rune(out)[:100]) + "…"
-	}
-	return out
-}
+// name) printable: the one terminal-safe policy (SECURITY 30).
+func cleanText(s string) string { return auth.CleanText(s, 100) }
 
 // ProviderSpec is a provider for `sbctl providers add`: a preset (or the
 // generic oidc / oauth2) with the app's client id and the settings the
@@ -327,7 +317,7 @@ func (m *Manager) AddProvider(ctx context.Context, s ProviderSpec) (ProviderInfo
 		Name: s.Name, Type: pr.Name, ClientID: s.ClientID, Issuer: s.Issuer, AuthURL: s.AuthURL, TokenURL: s.TokenURL,
 		RevokeURL: s.RevokeURL, IntrospectURL: s.IntrospectURL, UserinfoURL: s.UserinfoURL, DeviceAuthURL: s.DeviceAuthURL,
 		Scopes: s.Scopes, Redirect: s.Redirect, RedirectPort: s.RedirectPort, RelayURL: s.RelayURL,
-		GraphVersion: s.GraphVersion, ClientAuth: s.ClientAuth,
+		GraphVersion: s.GraphVersion, ClientAuth: s.ClientAuth, RedirectPath: s.RedirectPath,
 	})
 	if _, err := provider.New(set, nil); err != nil {
 		return ProviderInfo{}, &UsageError{Msg: strings.TrimPrefix(err.Error(), fmt.Sprintf("provider %q: ", s.Name)) + "; nothing was written"}

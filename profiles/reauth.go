@@ -105,7 +105,11 @@ func (m *Manager) Reauth(ctx context.Context, name string, o ReauthOptions) (Rea
 			return res, err
 		}
 		callbackAt = time.Now()
-		tok = prov.TokenFromOAuth2(ot)
+		// The same checks as the code exchange: one printable word,
+		// Bearer only, sane lifetimes (SECURITY 29).
+		if tok, err = prov.AcceptOAuth2Token(ot); err != nil {
+			return res, err
+		}
 	} else {
 		params := flow.Params{
 			AuthURL:       ep.AuthURL,

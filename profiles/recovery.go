@@ -67,7 +67,7 @@ func (m *Manager) saveRecovery(name string, t *auth.Token, cause error) (string,
 		return "", err
 	}
 	path := m.recoveryPath(name)
-	if err := os.MkdirAll(m.recoveryDir(), 0o700); err != nil {
+	if err := privateDir(m.recoveryDir()); err != nil {
 		return "", err
 	}
 	if err := config.WriteFileAtomic(path, b, 0o600); err != nil {

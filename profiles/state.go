@@ -168,9 +168,8 @@ const LockTimeout = 30 * time.Second
 // Update applies change under the lock and writes the result atomically.
 // A corrupt file is moved aside (state.json.corrupt) and replaced.
 func (f *StateFile) Update(ctx context.Context, change func(*State) error) error {
-	dir := filepath.Dir(f.Path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("creating the state directory: %w", err)
+	if err := privateDir(filepath.Dir(f.Path)); err != nil {
+		return err
 	}
 	unlock, err := lockFile(ctx, f.Path+".lock")
 	if err != nil {
@@ -199,7 +198,8 @@ func (f *StateFile) Update(ctx context.Context, change func(*State) error) error
 // The lock file is permanent: deleting it while another process waits on it
 // would let two processes in at once.
 func lockFile(parent context.Context, path string) (func(), error) {
-	lk := flock.New(path)
+	// Never through a symlink put in the lock file's place (SECURITY 31).
+	lk := flock.New(path, flock.SetFlag(os.O_CREATE|os.O_RDWR|noFollow), flock.SetPermissions(0o600))
 	ctx, cancel := context.WithTimeout(parent, LockTimeout)
 	defer cancel()
 	ok, err := lk.TryLockContext(ctx, 10*time.Millisecond)
@@ -209,6 +209,9 @@ func lockFile(parent context.Context, path string) (func(), error) {
 		}
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("waited %s for the lock %s held by another sbctl; if none is running, try again", LockTimeout, path)
+		}
+		if isLinkErr(err) {
+			return nil, fmt.Errorf("the lock file %s is a symbolic link; sbctl does not follow links in its state directory: remove it (`rm %s`) and retry", path, path)
 		}
 		return nil, fmt.Errorf("locking %s: %w", path, err)
 	}

@@ -3,7 +3,6 @@ package tui
 import (
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/charmbracelet/x/ansi"
 
@@ -27,19 +26,11 @@ func whenLong(t *time.Time, now time.Time, none string) string {
 }
 
 // clean makes text from elsewhere (account names from a network, error
-// messages) safe to lay out: no escape sequences that could restyle or move
-// the cursor, no control characters, one line.
+// messages) safe to lay out: whole escape sequences are dropped, then the
+// one terminal-safe policy (profiles.CleanText: no controls, no bidi or
+// zero-width tricks, one line).
 func clean(s string) string {
-	s = ansi.Strip(s)
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '\n' || r == '\t' || r == '\r':
-			return ' '
-		case unicode.IsControl(r) || r == '\u200b':
-			return -1
-		}
-		return r
-	}, s)
+	return profiles.CleanText(ansi.Strip(s), 0)
 }
 
 // fit pads or truncates s to exactly w terminal cells. Widths are display

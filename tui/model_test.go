@@ -564,7 +564,7 @@ func TestRelTime(t *testing.T) {
 }
 
 func TestCleanStripsControls(t *testing.T) {
-	if got := clean("Acme\x1b[2J\x1b]0;pwned\x07 X\r\nY\x00"); got != "Acme X  Y" {
+	if got := clean("Acme\x1b[2J\x1b]0;pwned\x07 X\r\nY\x00"); got != "Acme X Y" {
 		t.Errorf("clean = %q", got)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/sbctl/sbctl/auth"
 )
@@ -48,6 +49,20 @@ func GetToken(ctx context.Context, s Store, profile string) (*auth.Token, error)
 // PutToken stores a profile's token and reads it back: a keychain that
 // accepted a write but kept something else must not pass silently.
 func PutToken(ctx context.Context, s Store, profile string, t *auth.Token) error {
+	// SECURITY 29: every token, from whatever grant (code, device,
+	// refresh, exchange, --with-token), passes this one check before it is
+	// stored: `sbctl token` prints it for `Authorization: Bearer $(…)`, so
+	// a space, newline or escape code in it would break the header or the
+	// terminal.
+	if t == nil || t.AccessToken == "" {
+		return fmt.Errorf("refusing to store an empty token for profile %q", profile)
+	}
+	if err := auth.CheckTokenText("the access token for profile "+strconv.Quote(profile), t.AccessToken); err != nil {
+		return err
+	}
+	if err := auth.CheckTokenText("the refresh token for profile "+strconv.Quote(profile), t.RefreshToken); err != nil {
+		return err
+	}
 	b, err := json.Marshal(t)
 	if err != nil {
 		return err
