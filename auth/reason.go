@@ -1,7 +1,3 @@
-// Package auth holds what every OAuth piece of sbctl shares: the token a
-// profile is connected with and the reasons a connection can die.
-// Subpackages hold the token stores (store), the browser flows (flow), the
-// network presets (provider) and the local authorization server (sandbox).
 package auth
 
 // Reason says why a connection needs the user's attention. The values are a

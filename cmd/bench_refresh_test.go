@@ -13,6 +13,7 @@ import (
 
 	"github.com/sbctl/sbctl/auth"
 	"github.com/sbctl/sbctl/auth/sandbox"
+	"github.com/sbctl/sbctl/auth/sandbox/sandboxtest"
 	"github.com/sbctl/sbctl/auth/store"
 	"github.com/sbctl/sbctl/profiles"
 )
@@ -26,14 +27,7 @@ import (
 //	go test -run '^$' -bench RefreshAll1000 -benchtime 1x ./cmd/
 func BenchmarkRefreshAll1000(b *testing.B) {
 	const n, latency = 1000, 50 * time.Millisecond
-	srv, err := sandbox.New(sandbox.Options{AutoApprove: true, TokenLatency: latency, AccessTTL: time.Hour})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		b.Fatal(err)
-	}
-	defer srv.Close()
+	srv := sandboxtest.Start(b, sandbox.Options{TokenLatency: latency, AccessTTL: time.Hour})
 	dir := b.TempDir()
 	env := append(os.Environ(),
 		"XDG_CONFIG_HOME="+filepath.Join(dir, "cfg"), "XDG_STATE_HOME="+filepath.Join(dir, "state"),

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sbctl/sbctl/auth/sandbox"
+	"github.com/sbctl/sbctl/auth/sandbox/sandboxtest"
 	"github.com/sbctl/sbctl/auth/store"
 )
 
@@ -90,15 +91,7 @@ func BenchmarkRefreshAll10000(b *testing.B) {
 
 func benchSandbox(b *testing.B, latency time.Duration) *sandbox.Server {
 	b.Helper()
-	srv, err := sandbox.New(sandbox.Options{AutoApprove: true, TokenLatency: latency, AccessTTL: time.Hour})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { srv.Close() })
-	return srv
+	return sandboxtest.Start(b, sandbox.Options{TokenLatency: latency, AccessTTL: time.Hour})
 }
 
 func benchEnv(dir string) []string {

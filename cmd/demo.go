@@ -6,29 +6,29 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/sbctl/sbctl/auth"
-	"github.com/sbctl/sbctl/auth/flow"
 	"github.com/sbctl/sbctl/auth/sandbox"
-	"github.com/sbctl/sbctl/auth/store"
 	"github.com/sbctl/sbctl/profiles"
 	"github.com/sbctl/sbctl/tui"
 )
 
 type demoOptions struct {
+	IO *IOStreams
+	// RunTUI shows the workspace (the demo opens its own Manager on it,
+	// never the user's).
+	RunTUI func(ctx context.Context, m *profiles.Manager, o tui.Options) error
+
 	SystemBrowser bool
 	Keep          bool
 }
 
-func newDemoCmd(f *Factory) *cobra.Command {
-	o := &demoOptions{}
+func newDemoCmd(f *Factory, runF func(*demoOptions) error) *cobra.Command {
+	o := &demoOptions{IO: f.IO, RunTUI: f.RunTUI}
 	c := &cobra.Command{
 		Use:   "demo",
 		Short: "Try sbctl in a throwaway workspace wired to an embedded sandbox provider",
@@ -43,7 +43,7 @@ the redirect, or use --browser to watch it in the system browser. Without a
 terminal, the demo prints the profile list and exits.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(c *cobra.Command, _ []string) error {
-			return runDemo(c.Context(), f, o)
+			return runWith(c.Context(), o, runF, runDemo)
 		},
 	}
 	c.Flags().BoolVar(&o.SystemBrowser, "browser", false, "open sign-ins in the system browser ($SBCTL_BROWSER, $BROWSER) instead of the built-in one")
@@ -51,13 +51,13 @@ terminal, the demo prints the profile list and exits.`,
 	return c
 }
 
-func runDemo(ctx context.Context, f *Factory, o *demoOptions) error {
+func runDemo(ctx context.Context, o *demoOptions) error {
 	dir, err := os.MkdirTemp("", "sbctl-demo-")
 	if err != nil {
 		return err
 	}
 	if o.Keep {
-		fmt.Fprintf(f.IO.ErrOut, "Demo workspace: %s\n", dir)
+		fmt.Fprintf(o.IO.ErrOut, "Demo workspace: %s\n", dir)
 	} else {
 		defer os.RemoveAll(dir)
 	}
@@ -72,78 +72,67 @@ func runDemo(ctx context.Context, f *Factory, o *demoOptions) error {
 
 	st, cleanup, storeNote := demoStore(ctx, dir)
 	defer cleanup()
-	m, err := buildDemoWorkspace(ctx, dir, srv, st, f.IO.Now)
+	m, err := buildDemoWorkspace(ctx, dir, srv, st, o.IO.Now)
 	if err != nil {
 		return fmt.Errorf("building the demo workspace: %w", err)
 	}
-	fmt.Fprintf(f.IO.ErrOut, "sbctl demo: sandbox %s, tokens in the %s.\n", srv.Issuer(), storeNote)
+	fmt.Fprintf(o.IO.ErrOut, "sbctl demo: sandbox %s, tokens in the %s.\n", srv.Issuer(), storeNote)
 
-	if !(f.IO.InTTY && f.IO.ErrTTY && f.IO.OutTTY) {
+	if !(o.IO.InTTY && o.IO.ErrTTY && o.IO.OutTTY) {
 		views, err := m.List(ctx, profiles.Filter{})
 		if err != nil {
 			return err
 		}
-		if err := printProfileTable(f.IO, views); err != nil {
+		if err := printProfileTable(o.IO, views); err != nil {
 			return err
 		}
-		fmt.Fprintln(f.IO.ErrOut, "\nRun `sbctl demo` in a terminal to open the TUI and reauth, refresh and verify these profiles in place.")
+		fmt.Fprintln(o.IO.ErrOut, "\nRun `sbctl demo` in a terminal to open the TUI and reauth, refresh and verify these profiles in place.")
 		return nil
 	}
-	var opener flow.Opener = clickThroughBrowser{}
+	var opener profiles.Opener = sandbox.ClickThrough{}
 	if o.SystemBrowser {
 		opener = nil
 	}
-	return tui.Run(ctx, m, tui.Options{Browser: opener, Title: "sbctl demo — a throwaway workspace"})
-}
-
-// clickThroughBrowser plays the user's browser for the demo: it follows the
-// sandbox's auto-approve redirect to sbctl's loopback listener.
-type clickThroughBrowser struct{}
-
-func (clickThroughBrowser) Open(ctx context.Context, u string) error {
-	go func() {
-		c := &http.Client{Timeout: 20 * time.Second}
-		if resp, err := c.Get(u); err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-		}
-	}()
-	return nil
+	return o.RunTUI(ctx, m, tui.Options{Browser: opener, Title: "sbctl demo — a throwaway workspace"})
 }
 
 // demoStore is the keychain under a service of the demo's own when one is
-// usable, else a plain file inside the workspace (which is deleted).
-func demoStore(ctx context.Context, dir string) (store.Store, func(), string) {
+// usable (profiles.ProbeStore), else a plain file inside the workspace
+// (which is deleted).
+func demoStore(ctx context.Context, dir string) (profiles.TokenStore, func(), string) {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
-	k := store.NewKeyring("sbctl-demo-" + hex.EncodeToString(b[:]))
-	k.Timeout = 5 * time.Second
-	if err := k.Set(ctx, "probe", "x"); err == nil {
-		_ = k.Delete(ctx, "probe")
+	service := "sbctl-demo-" + hex.EncodeToString(b[:])
+	k, err := profiles.OpenStore(profiles.StoreOptions{Kind: profiles.StoreKeychain, KeyringService: service, KeyringTimeout: 5 * time.Second}, nil)
+	if err == nil {
+		err = profiles.ProbeStore(ctx, k)
+	}
+	if err == nil {
 		var written []string
-		return &trackingStore{Store: k, keys: &written}, func() {
+		return &trackingStore{TokenStore: k, keys: &written}, func() {
 			for _, key := range written {
 				_ = k.Delete(context.Background(), key)
 			}
-		}, fmt.Sprintf("keychain under service %q", k.Service)
+		}, fmt.Sprintf("keychain under service %q", service)
 	}
-	return store.NewFile(filepath.Join(dir, "data"), nil), func() {}, "workspace's plain token file (no usable keychain here)"
+	file, _ := profiles.OpenStore(profiles.StoreOptions{Kind: profiles.StoreFile, FileDir: filepath.Join(dir, "data")}, nil)
+	return file, func() {}, "workspace's plain token file (no usable keychain here)"
 }
 
 // trackingStore remembers what it wrote, so the demo can remove it all.
 type trackingStore struct {
-	store.Store
+	profiles.TokenStore
 	keys *[]string
 }
 
 func (t *trackingStore) Set(ctx context.Context, key, value string) error {
 	*t.keys = append(*t.keys, key)
-	return t.Store.Set(ctx, key, value)
+	return t.TokenStore.Set(ctx, key, value)
 }
 
 // buildDemoWorkspace writes the demo config and connects its profiles so
 // that every status of SPEC §4 is on screen.
-func buildDemoWorkspace(ctx context.Context, dir string, srv *sandbox.Server, st store.Store, now func() time.Time) (*profiles.Manager, error) {
+func buildDemoWorkspace(ctx context.Context, dir string, srv *sandbox.Server, st profiles.TokenStore, now func() time.Time) (*profiles.Manager, error) {
 	md := srv.Metadata()
 	cfg := fmt.Sprintf(`# sbctl demo workspace (deleted on exit)
 providers:
@@ -173,30 +162,30 @@ groups:
 		return nil, err
 	}
 	t0 := now()
-	grant := func(sub string) (*auth.Token, error) {
+	grant := func(sub string) (*profiles.ImportedToken, error) {
 		tr, err := srv.Issue(sandbox.IssueRequest{ClientID: "sbctl-demo", Subject: sub, Scopes: []string{"openid", "offline_access", "profile"}})
 		if err != nil {
 			return nil, err
 		}
-		return &auth.Token{AccessToken: tr.AccessToken, RefreshToken: tr.RefreshToken, TokenType: "Bearer", IDToken: tr.IDToken,
+		return &profiles.ImportedToken{AccessToken: tr.AccessToken, RefreshToken: tr.RefreshToken, TokenType: "Bearer", IDToken: tr.IDToken,
 			Expiry: t0.Add(time.Duration(tr.ExpiresIn) * time.Second), RefreshExpiry: t0.Add(time.Duration(tr.RefreshTokenExpiresIn) * time.Second), ObtainedAt: t0}, nil
 	}
 	type demoProfile struct {
 		name, provider, group string
-		token                 func() (*auth.Token, error)
+		token                 func() (*profiles.ImportedToken, error)
 	}
-	imported := func(expiry time.Duration) func() (*auth.Token, error) {
-		return func() (*auth.Token, error) {
-			return &auth.Token{AccessToken: "demo-long-lived-" + hex.EncodeToString([]byte(expiry.String())), TokenType: "Bearer", Expiry: t0.Add(expiry), ObtainedAt: t0.Add(-50 * 24 * time.Hour)}, nil
+	imported := func(expiry time.Duration) func() (*profiles.ImportedToken, error) {
+		return func() (*profiles.ImportedToken, error) {
+			return &profiles.ImportedToken{AccessToken: "demo-long-lived-" + hex.EncodeToString([]byte(expiry.String())), TokenType: "Bearer", Expiry: t0.Add(expiry), ObtainedAt: t0.Add(-50 * 24 * time.Hour)}, nil
 		}
 	}
 	list := []demoProfile{
-		{"acme-x", "sandbox", "marketing", func() (*auth.Token, error) { return grant("acme") }},
-		{"広報アカウント", "sandbox", "marketing", func() (*auth.Token, error) { return grant("kouhou") }},
+		{"acme-x", "sandbox", "marketing", func() (*profiles.ImportedToken, error) { return grant("acme") }},
+		{"広報アカウント", "sandbox", "marketing", func() (*profiles.ImportedToken, error) { return grant("kouhou") }},
 		{"acme-fb", "legacy", "marketing", imported(2 * 24 * time.Hour)},
 		{"acme-ig", "legacy", "marketing", imported(-26 * time.Hour)},
-		{"acme-li", "sandbox", "support", func() (*auth.Token, error) { return grant("li-user") }},
-		{"acme-yt", "sandbox", "support", func() (*auth.Token, error) { return grant("yt-user") }},
+		{"acme-li", "sandbox", "support", func() (*profiles.ImportedToken, error) { return grant("li-user") }},
+		{"acme-yt", "sandbox", "support", func() (*profiles.ImportedToken, error) { return grant("yt-user") }},
 		{"acme-tt", "sandbox", "support", nil},
 	}
 	for _, p := range list {

@@ -19,8 +19,9 @@ const (
 	ExitInterrupted = 130
 )
 
-// ExitError ends a command with a code. Msg, when set, is printed to
-// stderr; a silent ExitError has already told the user what happened.
+// exitError ends a command with a code. Err, when set, is what Run prints
+// to stderr; a nil Err is silent: the command has already told the user
+// what happened (withCode(code, nil)).
 type exitError struct {
 	Code int
 	Err  error
@@ -63,4 +64,33 @@ func exitCode(err error) int {
 		return ExitUsage
 	}
 	return ExitError
+}
+
+// phrase is an error as the CLI says it: the domain says what happened,
+// and the CLI adds the command that helps, in its own words.
+func phrase(err error) string {
+	msg := err.Error()
+	var reauth interface{ Profile() string }
+	var nc *profiles.NotConnectedError
+	var ir *profiles.ImportRejectedError
+	var refused *profiles.RemoveRefusedError
+	var unfinished *profiles.RemoveUnfinishedError
+	switch {
+	case errors.As(err, &nc):
+		msg += fmt.Sprintf("; connect it with `sbctl reauth %s`", nc.Name)
+	case errors.As(err, &ir):
+		msg += fmt.Sprintf("; connect it with `sbctl reauth %s`", ir.Name)
+	case errors.As(err, &reauth):
+		msg += fmt.Sprintf("; run `sbctl reauth %s`", reauth.Profile())
+	case errors.As(err, &refused):
+		switch {
+		case refused.KeepRemote:
+			msg += "\nnothing was removed; retry, use --keep-remote to remove only the local copy, or --force to remove it anyway"
+		case refused.Forceable:
+			msg += " (nothing was removed; use --force to remove the profile anyway)"
+		}
+	case errors.As(err, &unfinished) && unfinished.FinishKeepRemote:
+		msg += fmt.Sprintf("; run `sbctl profiles remove %s --keep-remote` to finish", unfinished.Name)
+	}
+	return msg
 }

@@ -1,19 +1,19 @@
 package cmd_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sbctl/sbctl/auth/sandbox"
+	"github.com/sbctl/sbctl/auth/sandbox/sandboxtest"
 	"github.com/sbctl/sbctl/auth/store"
+	"github.com/sbctl/sbctl/auth/testkit"
 )
 
 // Ctrl-C during `sbctl refresh --all` (issue 8 item 4): the network rotates
@@ -24,13 +24,21 @@ import (
 // with strict rotation, reuse detection and a delay between rotating and
 // answering.
 
-const irProfiles = 12
+// irCount is how many profiles the interrupted `refresh --all` renews: more
+// than twice its concurrency (4), so that some are in flight and some
+// not yet started when Ctrl-C comes; fewer processes to set up with -short.
+func irCount() int {
+	if testing.Short() {
+		return 9
+	}
+	return 12
+}
 
 func irWorkspace(t *testing.T) (*rcWorkspace, *sandbox.Server) {
 	t.Helper()
-	srv := rcSandbox(t, sandbox.Options{RotateRefresh: true, AccessTTL: time.Hour, AnswerLatency: 1500 * time.Millisecond})
+	srv := sandboxtest.Start(t, sandbox.Options{RotateRefresh: true, AccessTTL: time.Hour, AnswerLatency: 1500 * time.Millisecond})
 	w := newRCWorkspace(t, srv, false)
-	for i := range irProfiles {
+	for i := range irCount() {
 		tr, err := srv.Issue(sandbox.IssueRequest{ClientID: rcClientID, Subject: fmt.Sprintf("user-%d", i), Scopes: []string{"openid", "offline_access"}})
 		if err != nil {
 			t.Fatal(err)
@@ -54,7 +62,7 @@ func irInterrupt(t *testing.T, w *rcWorkspace, srv *sandbox.Server, twice bool) 
 	args := []string{"refresh", "--all", "--concurrency", "4"}
 	c, out, errOut := w.command(ctx, "", args...)
 	// The test reads stderr while the child writes it.
-	progress := &lockedBuffer{}
+	progress := &testkit.Buffer{}
 	c.Stderr = io.MultiWriter(errOut, progress)
 	start := time.Now()
 	if err := c.Start(); err != nil {
@@ -87,32 +95,13 @@ func irInterrupt(t *testing.T, w *rcWorkspace, srv *sandbox.Server, twice bool) 
 	return rcFinish(t, c, args, out, errOut, err, time.Since(start))
 }
 
-// lockedBuffer is a bytes.Buffer safe to read while another goroutine
-// writes it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // irHeld checks the invariant after a fault: every grant the sandbox still
 // considers active is the one sbctl holds. It returns the profiles whose
 // stored refresh token the sandbox no longer accepts.
 func irHeld(t *testing.T, w *rcWorkspace, srv *sandbox.Server) (lost []string) {
 	t.Helper()
 	fs := store.NewFile(w.dataDir, nil)
-	for i := range irProfiles {
+	for i := range irCount() {
 		name := fmt.Sprintf("p%02d", i)
 		tok, err := store.GetToken(context.Background(), fs, name)
 		if err != nil {
@@ -139,7 +128,7 @@ func TestInterruptedRefreshLosesNoGrant(t *testing.T) {
 	if st.ReuseDetections != 0 {
 		t.Errorf("%d reuse detections", st.ReuseDetections)
 	}
-	if st.RefreshRequests >= irProfiles {
+	if st.RefreshRequests >= int64(irCount()) {
 		t.Errorf("%d refresh requests: the interruption did not stop new renewals", st.RefreshRequests)
 	}
 	if !strings.Contains(r.stderr, "not started (interrupted)") {

@@ -1,10 +1,9 @@
-// Package cmd is sbctl's command-line front end: the Cobra command tree,
-// output formatting and exit codes. Commands are thin: they parse flags
-// into an options struct and call the operations in package profiles.
 package cmd
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"sync"
@@ -33,6 +32,15 @@ type IOStreams struct {
 	ErrProfile colorprofile.Profile
 	Env        []string
 	Now        func() time.Time
+
+	progress progress
+}
+
+// progress is the one-line status StartProgress draws on ErrOut.
+type progress struct {
+	mu    sync.Mutex
+	on    bool
+	label string
 }
 
 // System returns the real streams.
@@ -44,6 +52,15 @@ func System() *IOStreams {
 	io.Profile = profileFor(io.OutTTY, io.Env)
 	io.ErrProfile = profileFor(io.ErrTTY, io.Env)
 	return io
+}
+
+// Test returns streams for tests: stdin, stdout and stderr are buffers, no
+// terminal, no colour, the real clock (set Now for a fixed one). Flip the
+// TTY fields to check terminal output.
+func Test() (ios *IOStreams, in, out, errOut *bytes.Buffer) {
+	in, out, errOut = &bytes.Buffer{}, &bytes.Buffer{}, &bytes.Buffer{}
+	ios = &IOStreams{In: in, Out: out, ErrOut: errOut, Profile: colorprofile.NoTTY, ErrProfile: colorprofile.NoTTY, Now: time.Now}
+	return ios, in, out, errOut
 }
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
@@ -86,6 +103,42 @@ func (s *IOStreams) ColorErr() io.Writer {
 
 // ColorEnabled reports whether Out shows colour.
 func (s *IOStreams) ColorEnabled() bool { return s.Profile > colorprofile.ASCII }
+
+// StartProgress begins a one-line progress display on ErrOut, labelled
+// ("Refreshing…"), and reports whether it shows: only a terminal gets one,
+// since a log file would collect every redraw. Nothing is drawn until the
+// first UpdateProgress.
+func (s *IOStreams) StartProgress(label string) bool {
+	if !s.ErrTTY {
+		return false
+	}
+	s.progress.mu.Lock()
+	defer s.progress.mu.Unlock()
+	s.progress.on, s.progress.label = true, label
+	return true
+}
+
+// UpdateProgress redraws the progress line as the label and the text
+// (erasing the line first, so a shorter text leaves no tail). It may be
+// called from several goroutines; without StartProgress it does nothing.
+func (s *IOStreams) UpdateProgress(format string, args ...any) {
+	s.progress.mu.Lock()
+	defer s.progress.mu.Unlock()
+	if s.progress.on {
+		fmt.Fprintf(s.ErrOut, "\r\x1b[2K%s %s", s.progress.label, fmt.Sprintf(format, args...))
+	}
+}
+
+// StopProgress erases the progress line, so what follows starts at the
+// beginning of a clean line.
+func (s *IOStreams) StopProgress() {
+	s.progress.mu.Lock()
+	defer s.progress.mu.Unlock()
+	if s.progress.on {
+		fmt.Fprint(s.ErrOut, "\r\x1b[2K")
+		s.progress.on = false
+	}
+}
 
 // syncWriter serialises writes from several goroutines.
 type syncWriter struct {

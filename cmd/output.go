@@ -8,7 +8,6 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"time"
 
 	"charm.land/lipgloss/v2"
 	"charm.land/lipgloss/v2/table"
@@ -94,36 +93,42 @@ func printData(w io.Writer, format string, v any) (bool, error) {
 	return false, nil
 }
 
-// Styles for status and text. Basic ANSI colours (red = SGR 31) read well
-// on light and dark backgrounds and survive every colour profile.
+// styles are the CLI's text styles. Basic ANSI colours (red = SGR 31) read
+// well on light and dark backgrounds and survive every colour profile.
+// The fields are named by meaning, after profiles.Tone; tone is the one
+// map from a tone to a style (SPEC §4: red for expired and needs_reauth,
+// yellow for expiring, green for ok, dim for not_connected).
 type styles struct {
-	ok, expiring, red, dim, bold, header lipgloss.Style
+	good, warn, bad, muted, bold lipgloss.Style
 }
 
 func newStyles() styles {
 	return styles{
-		ok:       lipgloss.NewStyle().Foreground(lipgloss.Green),
-		expiring: lipgloss.NewStyle().Foreground(lipgloss.Yellow),
-		red:      lipgloss.NewStyle().Foreground(lipgloss.Red),
-		dim:      lipgloss.NewStyle().Faint(true),
-		bold:     lipgloss.NewStyle().Bold(true),
-		header:   lipgloss.NewStyle().Bold(true),
+		good:  lipgloss.NewStyle().Foreground(lipgloss.Green),
+		warn:  lipgloss.NewStyle().Foreground(lipgloss.Yellow),
+		bad:   lipgloss.NewStyle().Foreground(lipgloss.Red),
+		muted: lipgloss.NewStyle().Faint(true),
+		bold:  lipgloss.NewStyle().Bold(true),
 	}
 }
 
-func (s styles) status(st profiles.Status) lipgloss.Style {
-	switch st.Tone() {
+// tone is the style of a profiles.Tone.
+func (s styles) tone(t profiles.Tone) lipgloss.Style {
+	switch t {
 	case profiles.ToneGood:
-		return s.ok
+		return s.good
 	case profiles.ToneWarn:
-		return s.expiring
+		return s.warn
 	case profiles.ToneBad:
-		return s.red
+		return s.bad
 	case profiles.ToneMuted:
-		return s.dim
+		return s.muted
 	}
 	return lipgloss.NewStyle()
 }
+
+// status is the style of a status word.
+func (s styles) status(st profiles.Status) lipgloss.Style { return s.tone(st.Tone()) }
 
 // renderTable lays rows out in columns. On a terminal the header is bold
 // and underlined by a rule and cells may be styled by cellStyle; in a pipe
@@ -166,24 +171,4 @@ func renderTable(w io.Writer, tty bool, headers []string, rows [][]string, cellS
 	}
 	_, err := fmt.Fprintln(w, strings.Join(lines, "\n"))
 	return err
-}
-
-// when formats a time for a column: relative on a terminal, RFC 3339 in a
-// pipe, "-" when unknown.
-func when(t *time.Time, now time.Time, tty bool) string {
-	if t == nil {
-		return "-"
-	}
-	if tty {
-		return profiles.RelativeTime(*t, now)
-	}
-	return t.UTC().Format(time.RFC3339)
-}
-
-// whenLong is for detail views: both forms.
-func whenLong(t *time.Time, now time.Time) string {
-	if t == nil {
-		return "-"
-	}
-	return t.UTC().Format(time.RFC3339) + " (" + profiles.RelativeTime(*t, now) + ")"
 }

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -9,75 +10,59 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/spf13/cobra"
 
-	"github.com/sbctl/sbctl/config"
 	"github.com/sbctl/sbctl/profiles"
 )
 
 func newProfilesCmd(f *Factory) *cobra.Command {
 	c := group("profiles", "List, check, add and remove connected profiles",
-		newProfilesListCmd(f),
-		newProfilesCheckCmd(f),
-		newProfilesShowCmd(f),
-		newProfilesVerifyCmd(f),
-		newProfilesAddCmd(f),
-		newProfilesRemoveCmd(f),
+		newProfilesListCmd(f, nil),
+		newProfilesCheckCmd(f, nil),
+		newProfilesShowCmd(f, nil),
+		newProfilesVerifyCmd(f, nil),
+		newProfilesAddCmd(f, nil),
+		newProfilesRemoveCmd(f, nil),
 	)
 	c.Aliases = []string{"profile", "p"}
 	return c
 }
 
-// durationFlag parses --expiring-within style values ("7d").
-type durationFlag struct{ d *time.Duration }
-
-func (v durationFlag) String() string {
-	if v.d == nil || *v.d == 0 {
-		return ""
-	}
-	return config.FormatDuration(*v.d)
-}
-func (v durationFlag) Set(s string) error {
-	d, err := config.ParseDuration(s)
-	if err != nil {
-		return err
-	}
-	*v.d = d
-	return nil
-}
-func (durationFlag) Type() string { return "duration" }
-
-// listOptions are `profiles list`'s flags.
+// listOptions are `profiles list`'s (and `groups show`'s) flags.
 type listOptions struct {
-	Group          string
-	Statuses       []string
-	Provider       string
-	ExpiringWithin time.Duration
-	Format         string
+	IO      *IOStreams
+	Manager func() (*profiles.Manager, error)
+
+	// Filter is what the flags select; its Statuses come from statuses.
+	Filter   profiles.Filter
+	statuses []string
+	Format   string
 }
 
-func (o *listOptions) filter() (profiles.Filter, error) {
-	flt := profiles.Filter{Group: o.Group, Provider: o.Provider, ExpiringWithin: o.ExpiringWithin}
-	for _, s := range o.Statuses {
+// parseStatuses fills Filter.Statuses from --status (repeated or
+// comma-separated).
+func (o *listOptions) parseStatuses() error {
+	o.Filter.Statuses = nil
+	for _, s := range o.statuses {
 		for _, one := range strings.Split(s, ",") {
 			st, err := profiles.ParseStatus(strings.TrimSpace(one))
 			if err != nil {
-				return flt, err
+				return err
 			}
-			flt.Statuses = append(flt.Statuses, st)
+			o.Filter.Statuses = append(o.Filter.Statuses, st)
 		}
 	}
-	return flt, nil
+	return nil
 }
 
 func addFilterFlags(c *cobra.Command, f *Factory, o *listOptions) {
-	c.Flags().StringVarP(&o.Group, "group", "g", "", "only profiles in this group")
-	c.Flags().StringVarP(&o.Provider, "provider", "p", "", "only profiles on this provider")
-	c.Flags().Var(durationFlag{&o.ExpiringWithin}, "expiring-within", "the window for status expiring, such as 12h or 30d (default: the config's, 7d)")
+	c.Flags().StringVarP(&o.Filter.Group, "group", "g", "", "only profiles in this group")
+	c.Flags().StringVarP(&o.Filter.Provider, "provider", "p", "", "only profiles on this provider")
+	c.Flags().Var(durationFlag{&o.Filter.ExpiringWithin}, "expiring-within", "the window for status expiring, such as 12h or 30d (default: the config's, 7d)")
 	_ = c.RegisterFlagCompletionFunc("group", completeGroups(f))
 	_ = c.RegisterFlagCompletionFunc("provider", completeProviders(f))
 }
 
-func newProfilesListCmd(f *Factory) *cobra.Command {
-	o := &listOptions{}
+func newProfilesListCmd(f *Factory, runF func(*listOptions) error) *cobra.Command {
+	o := &listOptions{IO: f.IO, Manager: f.Manager}
 	c := &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
@@ -98,11 +83,17 @@ table is plain text with RFC 3339 times. -o json gives every field.`,
   sbctl profiles list -o json | jq -r '.[] | select(.status != "ok") | .name'`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(c *cobra.Command, _ []string) error {
-			return runList(c, f, o)
+			if err := checkFormat(o.Format); err != nil {
+				return err
+			}
+			if err := o.parseStatuses(); err != nil {
+				return err
+			}
+			return runWith(c.Context(), o, runF, runList)
 		},
 	}
 	addFilterFlags(c, f, o)
-	c.Flags().StringSliceVarP(&o.Statuses, "status", "s", nil, "only profiles with this status (repeat or comma-separate)")
+	c.Flags().StringSliceVarP(&o.statuses, "status", "s", nil, "only profiles with this status (repeat or comma-separate)")
 	_ = c.RegisterFlagCompletionFunc("status", cobra.FixedCompletions(statusNames(), cobra.ShellCompDirectiveNoFileComp))
 	addFormatFlag(c, &o.Format)
 	return c
@@ -116,76 +107,72 @@ func statusNames() []string {
 	return out
 }
 
-func runList(c *cobra.Command, f *Factory, o *listOptions) error {
-	if err := checkFormat(o.Format); err != nil {
-		return err
-	}
-	flt, err := o.filter()
+func runList(ctx context.Context, o *listOptions) error {
+	m, err := o.Manager()
 	if err != nil {
 		return err
 	}
-	m, err := f.Manager()
+	views, err := m.List(ctx, o.Filter)
 	if err != nil {
 		return err
 	}
-	views, err := m.List(c.Context(), flt)
-	if err != nil {
-		return err
-	}
-	if ok, err := printList(f.IO.Out, o.Format, views); ok {
+	if ok, err := printList(o.IO.Out, o.Format, views); ok {
 		return err
 	}
 	if len(views) == 0 {
-		if len(m.Config.Profiles) == 0 {
-			fmt.Fprintf(f.IO.ErrOut, "No profiles yet. Add one with `sbctl profiles add <name> --provider <provider>` (config: %s).\n", m.Config.Path)
+		if len(m.ProfileNames()) == 0 {
+			fmt.Fprintf(o.IO.ErrOut, "No profiles yet. Add one with `sbctl profiles add <name> --provider <provider>` (config: %s).\n", m.ConfigPath())
 		} else {
-			fmt.Fprintln(f.IO.ErrOut, "No profiles match.")
+			fmt.Fprintln(o.IO.ErrOut, "No profiles match.")
 		}
 		return nil
 	}
-	if err := printProfileTable(f.IO, views); err != nil {
+	if err := printProfileTable(o.IO, views); err != nil {
 		return err
 	}
-	if f.IO.ErrTTY {
-		printSummary(f.IO, views, m.Window(flt))
+	if o.IO.ErrTTY {
+		printSummary(o.IO, views, m.Window(o.Filter))
 	}
 	return nil
+}
+
+// profileHeaders are the table's columns, in profiles.Column order (the
+// order both front ends show).
+var profileHeaders = []string{
+	profiles.ColName:     "NAME",
+	profiles.ColProvider: "PROVIDER",
+	profiles.ColAccount:  "ACCOUNT",
+	profiles.ColGroups:   "GROUPS",
+	profiles.ColStatus:   "STATUS",
+	profiles.ColExpires:  "EXPIRES",
+	profiles.ColReason:   "REASON",
 }
 
 func printProfileTable(ios *IOStreams, views []profiles.View) error {
 	now := ios.Now()
 	st := newStyles()
-	headers := []string{"NAME", "PROVIDER", "ACCOUNT", "GROUPS", "STATUS", "EXPIRES", "REASON"}
 	rows := make([][]string, len(views))
 	for i, v := range views {
-		account := "-"
-		if v.Account != nil {
-			account = *v.Account
-		}
-		groups := strings.Join(v.Groups, ",")
-		if groups == "" {
-			groups = "-"
-		}
-		reason := "-"
-		if v.Reason != nil {
-			reason = *v.Reason
-		}
-		rows[i] = []string{v.Name, v.Provider, account, groups, string(v.Status), when(v.ConnectionExpiresAt, now, ios.OutTTY), reason}
+		row := make([]string, len(profileHeaders))
+		row[profiles.ColName] = v.Name
+		row[profiles.ColProvider] = v.Provider
+		row[profiles.ColAccount] = profiles.Dash(deref(v.Account))
+		row[profiles.ColGroups] = profiles.Dash(strings.Join(v.Groups, ","))
+		row[profiles.ColStatus] = string(v.Status)
+		row[profiles.ColExpires] = profiles.When(v.ConnectionExpiresAt, now, ios.OutTTY)
+		row[profiles.ColReason] = profiles.Dash(deref(v.Reason))
+		rows[i] = row
 	}
-	return renderTable(ios.ColorOut(), ios.OutTTY, headers, rows, func(row, col int) lipgloss.Style {
-		s := views[row].Status
-		switch {
-		case col == 4:
-			return st.status(s)
-		case s.Tone() == profiles.ToneBad:
-			if col == 0 || col == 6 {
-				return st.red
-			}
-		case s.Tone() == profiles.ToneMuted:
-			return st.dim
-		}
-		return lipgloss.NewStyle()
+	return renderTable(ios.ColorOut(), ios.OutTTY, profileHeaders, rows, func(row, col int) lipgloss.Style {
+		return st.tone(views[row].CellTone(profiles.Column(col)))
 	})
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // printSummary tells a person at a terminal what needs doing.
@@ -194,15 +181,15 @@ func printSummary(ios *IOStreams, views []profiles.View, window time.Duration) {
 	st := newStyles()
 	w := ios.ColorErr()
 	if r.Healthy() {
-		fmt.Fprintln(w, st.ok.Render(fmt.Sprintf("All %d profiles are healthy.", len(views))))
+		fmt.Fprintln(w, st.good.Render(fmt.Sprintf("All %d profiles are healthy.", len(views))))
 		return
 	}
 	var parts []string
 	if n := len(r.NeedAction); n > 0 {
-		parts = append(parts, st.red.Render(fmt.Sprintf("%d need re-authentication", n)))
+		parts = append(parts, st.bad.Render(fmt.Sprintf("%d need re-authentication", n)))
 	}
 	if n := len(r.Expiring); n > 0 {
-		parts = append(parts, st.expiring.Render(fmt.Sprintf("%d expiring within %s", n, config.FormatDuration(window))))
+		parts = append(parts, st.warn.Render(fmt.Sprintf("%d expiring within %s", n, profiles.FormatDuration(window))))
 	}
 	if n := len(r.Unknown); n > 0 {
 		parts = append(parts, fmt.Sprintf("%d unknown (could not be checked)", n))
@@ -223,8 +210,8 @@ type checkOptions struct {
 	Quiet bool
 }
 
-func newProfilesCheckCmd(f *Factory) *cobra.Command {
-	o := &checkOptions{}
+func newProfilesCheckCmd(f *Factory, runF func(*checkOptions) error) *cobra.Command {
+	o := &checkOptions{listOptions: listOptions{IO: f.IO, Manager: f.Manager}}
 	c := &cobra.Command{
 		Use:   "check",
 		Short: "Health check for cron and CI: the exit code says what needs attention",
@@ -243,7 +230,10 @@ stderr (or as JSON on stdout with -o json).`,
   sbctl profiles check --expiring-within 14d --group marketing`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(c *cobra.Command, _ []string) error {
-			return runCheck(c, f, o)
+			if o.Format != "" && o.Format != formatJSON {
+				return usageErr("profiles check prints only json (-o json)")
+			}
+			return runWith(c.Context(), o, runF, runCheck)
 		},
 	}
 	addFilterFlags(c, f, &o.listOptions)
@@ -252,29 +242,24 @@ stderr (or as JSON on stdout with -o json).`,
 	return c
 }
 
-func runCheck(c *cobra.Command, f *Factory, o *checkOptions) error {
-	if o.Format != "" && o.Format != formatJSON {
-		return usageErr("profiles check prints only json (-o json)")
-	}
-	flt, err := o.filter()
+func runCheck(ctx context.Context, o *checkOptions) error {
+	m, err := o.Manager()
 	if err != nil {
 		return err
 	}
-	m, err := f.Manager()
+	r, err := m.Check(ctx, o.Filter)
 	if err != nil {
 		return err
 	}
-	r, err := m.Check(c.Context(), flt)
-	if err != nil {
-		return err
-	}
-	if o.Format == formatJSON && !o.Quiet {
+	switch {
+	case o.Quiet:
+	case o.Format == formatJSON:
 		bad := append(append(append([]profiles.View{}, r.NeedAction...), r.Expiring...), r.Unknown...)
-		if _, err := printData(f.IO.Out, formatJSON, bad); err != nil {
+		if _, err := printData(o.IO.Out, formatJSON, bad); err != nil {
 			return err
 		}
-	} else if !o.Quiet {
-		reportCheck(f.IO, r, m.Window(flt))
+	default:
+		reportCheck(o.IO, r, m.Window(o.Filter))
 	}
 	if code := r.ExitCode(0); code != ExitOK {
 		return withCode(code, nil)
@@ -294,7 +279,7 @@ func reportCheck(ios *IOStreams, r profiles.CheckResult, window time.Duration) {
 				why = *v.Reason + ": " + why
 			}
 			if showWhen {
-				why += " (" + when(v.ConnectionExpiresAt, now, true) + ")"
+				why += " (" + profiles.When(v.ConnectionExpiresAt, now, true) + ")"
 			}
 			rows[i] = []string{"", v.Name, string(v.Status), oneLine(why)}
 		}
@@ -306,15 +291,15 @@ func reportCheck(ios *IOStreams, r profiles.CheckResult, window time.Duration) {
 		})
 	}
 	if r.Healthy() {
-		fmt.Fprintln(w, st.ok.Render(fmt.Sprintf("All %d profiles are healthy.", r.Total)))
+		fmt.Fprintln(w, st.good.Render(fmt.Sprintf("All %d profiles are healthy.", r.Total)))
 		return
 	}
 	if len(r.NeedAction) > 0 {
-		fmt.Fprintln(w, st.red.Render(fmt.Sprintf("%d of %d profiles need action now:", len(r.NeedAction), r.Total)))
+		fmt.Fprintln(w, st.bad.Render(fmt.Sprintf("%d of %d profiles need action now:", len(r.NeedAction), r.Total)))
 		list(r.NeedAction, false)
 	}
 	if len(r.Expiring) > 0 {
-		fmt.Fprintln(w, st.expiring.Render(fmt.Sprintf("%d of %d profiles expire within %s:", len(r.Expiring), r.Total, config.FormatDuration(window))))
+		fmt.Fprintln(w, st.warn.Render(fmt.Sprintf("%d of %d profiles expire within %s:", len(r.Expiring), r.Total, profiles.FormatDuration(window))))
 		list(r.Expiring, true)
 	}
 	if len(r.Unknown) > 0 {
@@ -330,13 +315,16 @@ func reportCheck(ios *IOStreams, r profiles.CheckResult, window time.Duration) {
 }
 
 type showOptions struct {
+	IO      *IOStreams
+	Manager func() (*profiles.Manager, error)
+
 	Name           string
 	Format         string
 	ExpiringWithin time.Duration
 }
 
-func newProfilesShowCmd(f *Factory) *cobra.Command {
-	o := &showOptions{}
+func newProfilesShowCmd(f *Factory, runF func(*showOptions) error) *cobra.Command {
+	o := &showOptions{IO: f.IO, Manager: f.Manager}
 	c := &cobra.Command{
 		Use:               "show <name>",
 		Short:             "Show one profile in detail, with what to do about it",
@@ -344,7 +332,10 @@ func newProfilesShowCmd(f *Factory) *cobra.Command {
 		ValidArgsFunction: completeProfiles(f),
 		RunE: func(c *cobra.Command, args []string) error {
 			o.Name = args[0]
-			return runShow(c, f, o)
+			if err := checkFormat(o.Format); err != nil {
+				return err
+			}
+			return runWith(c.Context(), o, runF, runShow)
 		},
 	}
 	addFormatFlag(c, &o.Format)
@@ -352,58 +343,33 @@ func newProfilesShowCmd(f *Factory) *cobra.Command {
 	return c
 }
 
-func runShow(c *cobra.Command, f *Factory, o *showOptions) error {
-	if err := checkFormat(o.Format); err != nil {
-		return err
-	}
-	m, err := f.Manager()
+func runShow(ctx context.Context, o *showOptions) error {
+	m, err := o.Manager()
 	if err != nil {
 		return err
 	}
-	v, err := m.Show(c.Context(), o.Name, o.ExpiringWithin)
+	v, err := m.Show(ctx, o.Name, o.ExpiringWithin)
 	if err != nil {
 		return err
 	}
-	if ok, err := printData(f.IO.Out, o.Format, v); ok {
+	if ok, err := printData(o.IO.Out, o.Format, v); ok {
 		return err
 	}
-	printProfileDetail(f.IO.ColorOut(), v, f.IO.Now())
+	printProfileDetail(o.IO.ColorOut(), v, o.IO.Now())
 	return nil
 }
 
+// printProfileDetail lays out the domain's detail fields (profiles.Details)
+// and its advice, phrased as a command.
 func printProfileDetail(w io.Writer, v profiles.View, now time.Time) {
 	st := newStyles()
-	field := func(k, val string) { fmt.Fprintf(w, "  %-16s %s\n", k+":", val) }
 	fmt.Fprintln(w, st.bold.Render(v.Name))
-	status := st.status(v.Status).Render(string(v.Status))
-	if v.Reason != nil {
-		status += " (" + *v.Reason + ")"
-	}
-	field("Status", status)
-	if v.Detail != "" {
-		field("Why", v.Detail)
-	}
-	field("Provider", v.Provider)
-	account := "-"
-	if v.Account != nil {
-		account = *v.Account
-	}
-	if v.AccountID != nil && *v.AccountID != account {
-		account += " (id " + *v.AccountID + ")"
-	}
-	field("Account", account)
-	field("Groups", orDash(strings.Join(v.Groups, ", ")))
-	field("Connection ends", whenLongOr(v.ConnectionExpiresAt, now, "not known to expire"))
-	field("Access token", whenLongOr(v.ExpiresAt, now, "no expiry given"))
-	if v.Renewable {
-		field("Refresh token", whenLongOr(v.RefreshExpiresAt, now, "yes, no expiry given"))
-	} else if v.Status != profiles.StatusNotConnected {
-		field("Refresh token", "none")
-	}
-	field("Connected", whenLongOr(v.ConnectedAt, now, "-"))
-	field("Last refreshed", whenLongOr(v.LastRefreshedAt, now, "never"))
-	if len(v.Scopes) > 0 {
-		field("Scopes", strings.Join(v.Scopes, " "))
+	for _, fl := range profiles.Details(v, now) {
+		val := fl.Value
+		if fl.Tone != profiles.ToneNeutral {
+			val = st.tone(fl.Tone).Render(val)
+		}
+		fmt.Fprintf(w, "  %-16s %s\n", fl.Label+":", val)
 	}
 	if todo := whatToDo(v); todo != "" {
 		fmt.Fprintln(w)
@@ -411,36 +377,24 @@ func printProfileDetail(w io.Writer, v profiles.View, now time.Time) {
 	}
 }
 
+// whatToDo finishes the domain's advice (profiles.AdviceFor) with the
+// command that does it.
 func whatToDo(v profiles.View) string {
-	switch v.Action() {
-	case profiles.ActionConnect:
-		return fmt.Sprintf("Connect it: sbctl reauth %s", v.Name)
-	case profiles.ActionReauth:
-		msg := fmt.Sprintf("Re-authenticate: sbctl reauth %s", v.Name)
-		if hint := profiles.SignInHint(v.ReasonCode()); hint != "" {
-			msg += " (" + hint + ")"
-		}
-		return msg
+	a := profiles.AdviceFor(v)
+	var how string
+	switch a.Action {
+	case profiles.ActionConnect, profiles.ActionReauth, profiles.ActionReauthBeforeEnd:
+		how = "sbctl reauth " + v.Name
 	case profiles.ActionRenew:
-		return fmt.Sprintf("Renew it before it ends: sbctl refresh %s (or sbctl reauth %s)", v.Name, v.Name)
-	case profiles.ActionReauthBeforeEnd:
-		return fmt.Sprintf("Re-authenticate before it ends: sbctl reauth %s", v.Name)
+		how = fmt.Sprintf("sbctl refresh %s (or sbctl reauth %s)", v.Name, v.Name)
 	case profiles.ActionRecheck:
-		return fmt.Sprintf("The last check could not be completed: sbctl profiles verify %s asks again.", v.Name)
+		how = fmt.Sprintf("sbctl profiles verify %s asks again.", v.Name)
+	default:
+		return ""
 	}
-	return ""
-}
-
-func whenLongOr(t *time.Time, now time.Time, none string) string {
-	if t == nil {
-		return none
+	msg := a.Say + ": " + how
+	if a.Hint != "" {
+		msg += " (" + a.Hint + ")"
 	}
-	return whenLong(t, now)
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
+	return msg
 }

@@ -7,25 +7,31 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/sbctl/sbctl/auth/flow"
 	"github.com/sbctl/sbctl/profiles"
 )
 
 type addOptions struct {
+	IO      *IOStreams
+	Manager func() (*profiles.Manager, error)
+
 	Name      string
 	Provider  string
 	Groups    []string
 	Scopes    []string
 	NoConnect bool
 	WithToken bool
-	reauth    reauthOptions
+	// Mode and Timeout are the sign-in's, as for `sbctl reauth`.
+	Mode    profiles.SignInMode
+	Timeout time.Duration
+	signIn  signInFlags
 }
 
-func newProfilesAddCmd(f *Factory) *cobra.Command {
-	o := &addOptions{}
+func newProfilesAddCmd(f *Factory, runF func(*addOptions) error) *cobra.Command {
+	o := &addOptions{IO: f.IO, Manager: f.Manager, Timeout: profiles.DefaultSignInTimeout}
 	c := &cobra.Command{
 		Use:   "add <name> --provider P [--group G]... [--scope S]... [--no-connect | --with-token]",
 		Short: "Add a profile to the config and connect it in the browser",
@@ -45,7 +51,11 @@ connect it in the browser (as 'sbctl reauth' does; --no-browser, --manual,
 		Args: exactArgs(1, "one profile name"),
 		RunE: func(c *cobra.Command, args []string) error {
 			o.Name = args[0]
-			return runAdd(c, f, o)
+			if o.Provider == "" {
+				return usageErr("--provider is required (see `sbctl providers list`)")
+			}
+			o.Mode = o.signIn.mode()
+			return runWith(c.Context(), o, runF, runAdd)
 		},
 	}
 	c.Flags().StringVarP(&o.Provider, "provider", "p", "", "the provider (an entry of providers: in the config)")
@@ -53,10 +63,9 @@ connect it in the browser (as 'sbctl reauth' does; --no-browser, --manual,
 	c.Flags().StringSliceVar(&o.Scopes, "scope", nil, "request this scope instead of the provider's defaults (repeatable)")
 	c.Flags().BoolVar(&o.NoConnect, "no-connect", false, "only write the config")
 	c.Flags().BoolVar(&o.WithToken, "with-token", false, "read an existing token from stdin")
-	o.reauth.Timeout = flow.DefaultTimeout
-	addReauthFlags(c, &o.reauth)
+	addSignInFlags(c, &o.signIn, &o.Timeout)
 	c.MarkFlagsMutuallyExclusive("no-connect", "with-token")
-	for _, fl := range []string{"no-browser", "device", "manual", "timeout"} {
+	for _, fl := range signInFlagNames {
 		c.MarkFlagsMutuallyExclusive("with-token", fl)
 		c.MarkFlagsMutuallyExclusive("no-connect", fl)
 	}
@@ -65,49 +74,48 @@ connect it in the browser (as 'sbctl reauth' does; --no-browser, --manual,
 	return c
 }
 
-func runAdd(c *cobra.Command, f *Factory, o *addOptions) error {
-	if o.Provider == "" {
-		return usageErr("--provider is required (see `sbctl providers list`)")
-	}
-	m, err := f.Manager()
+func runAdd(ctx context.Context, o *addOptions) error {
+	m, err := o.Manager()
 	if err != nil {
 		return err
 	}
 	spec := profiles.AddSpec{Name: o.Name, Provider: o.Provider, Groups: o.Groups, Scopes: o.Scopes}
 	switch {
 	case o.NoConnect:
-		if err := m.AddUnconnected(c.Context(), spec); err != nil {
+		if err := m.AddUnconnected(ctx, spec); err != nil {
 			return err
 		}
-		fmt.Fprintf(f.IO.ErrOut, "Added profile %q (%s) to %s. Connect it with `sbctl reauth %s`.\n", o.Name, o.Provider, m.Config.Path, o.Name)
+		fmt.Fprintf(o.IO.ErrOut, "Added profile %q (%s) to %s. Connect it with `sbctl reauth %s`.\n", o.Name, o.Provider, m.ConfigPath(), o.Name)
 		return nil
 	case o.WithToken:
-		t, err := readImportedToken(c.Context(), f.IO, m)
+		t, err := readImportedToken(ctx, o.IO, m)
 		if err != nil {
 			return err
 		}
-		return reportImport(c.Context(), f, m, o.Name, m.AddWithToken(c.Context(), spec, t), "Added profile %q ("+o.Provider+")")
+		return reportImport(ctx, o.IO, m, o.Name, m.AddWithToken(ctx, spec, t), "Added profile %q ("+o.Provider+")")
 	}
-	if err := m.AddUnconnected(c.Context(), spec); err != nil {
+	if err := m.AddUnconnected(ctx, spec); err != nil {
 		return err
 	}
-	fmt.Fprintf(f.IO.ErrOut, "Added profile %q (%s) to %s; connecting…\n", o.Name, o.Provider, m.Config.Path)
-	o.reauth.Name = o.Name
-	if err := runReauth(c, f, m, &o.reauth); err != nil {
+	fmt.Fprintf(o.IO.ErrOut, "Added profile %q (%s) to %s; connecting…\n", o.Name, o.Provider, m.ConfigPath())
+	if err := signIn(ctx, o.IO, m, o.Name, o.Mode, o.Timeout); err != nil {
 		return fmt.Errorf("%w\nThe profile is in the config but not connected; connect it with `sbctl reauth %s`", err, o.Name)
 	}
 	return nil
 }
 
 type removeOptions struct {
+	IO      *IOStreams
+	Manager func() (*profiles.Manager, error)
+
 	Name       string
 	KeepRemote bool
 	Force      bool
 	Yes        bool
 }
 
-func newProfilesRemoveCmd(f *Factory) *cobra.Command {
-	o := &removeOptions{}
+func newProfilesRemoveCmd(f *Factory, runF func(*removeOptions) error) *cobra.Command {
+	o := &removeOptions{IO: f.IO, Manager: f.Manager}
 	c := &cobra.Command{
 		Use:     "remove <name>",
 		Aliases: []string{"rm"},
@@ -122,7 +130,7 @@ network's settings).`,
 		ValidArgsFunction: completeProfiles(f),
 		RunE: func(c *cobra.Command, args []string) error {
 			o.Name = args[0]
-			return runRemove(c, f, o)
+			return runWith(c.Context(), o, runF, runRemove)
 		},
 	}
 	c.Flags().BoolVar(&o.KeepRemote, "keep-remote", false, "do not revoke at the provider; remove only the local copy")
@@ -131,12 +139,12 @@ network's settings).`,
 	return c
 }
 
-func runRemove(c *cobra.Command, f *Factory, o *removeOptions) error {
-	m, err := f.Manager()
+func runRemove(ctx context.Context, o *removeOptions) error {
+	m, err := o.Manager()
 	if err != nil {
 		return err
 	}
-	v, err := m.Show(c.Context(), o.Name, 0)
+	v, err := m.Show(ctx, o.Name, 0)
 	if err != nil {
 		return err
 	}
@@ -149,10 +157,10 @@ func runRemove(c *cobra.Command, f *Factory, o *removeOptions) error {
 		if o.KeepRemote {
 			what = fmt.Sprintf("Remove profile %q and delete its token (access at %s stays granted)?", o.Name, v.Provider)
 		}
-		if !f.IO.InTTY || !f.IO.ErrTTY {
+		if !o.IO.InTTY || !o.IO.ErrTTY {
 			return usageErr("profiles remove %s would end a working connection (%s): add --yes to confirm when not on a terminal", o.Name, v.Status)
 		}
-		ok, err := confirm(c.Context(), f.IO, what)
+		ok, err := confirm(ctx, o.IO, what)
 		if err != nil {
 			return err
 		}
@@ -160,11 +168,11 @@ func runRemove(c *cobra.Command, f *Factory, o *removeOptions) error {
 			return withCode(ExitError, errors.New("cancelled; nothing was removed"))
 		}
 	}
-	res, err := m.Remove(c.Context(), o.Name, profiles.RemoveOptions{KeepRemote: o.KeepRemote, Force: o.Force})
+	res, err := m.Remove(ctx, o.Name, profiles.RemoveOptions{KeepRemote: o.KeepRemote, Force: o.Force})
 	if err != nil {
 		return err
 	}
-	w := f.IO.ErrOut
+	w := o.IO.ErrOut
 	switch {
 	case res.Revoked:
 		fmt.Fprintf(w, "Revoked access at the provider.\n")
@@ -207,7 +215,7 @@ func readImportedToken(ctx context.Context, ios *IOStreams, m *profiles.Manager)
 
 // reportImport tells what an import did. A token the network rejected is
 // recorded as such, and the command exits 4: the profile needs a reauth.
-func reportImport(ctx context.Context, f *Factory, m *profiles.Manager, name string, err error, done string) error {
+func reportImport(ctx context.Context, ios *IOStreams, m *profiles.Manager, name string, err error, done string) error {
 	var rejected *profiles.ImportRejectedError
 	switch {
 	case errors.As(err, &rejected):
@@ -223,7 +231,7 @@ func reportImport(ctx context.Context, f *Factory, m *profiles.Manager, name str
 	if v.Account != nil {
 		msg += ", account " + *v.Account
 	}
-	fmt.Fprintln(f.IO.ErrOut, msg+".")
+	fmt.Fprintln(ios.ErrOut, msg+".")
 	return nil
 }
 

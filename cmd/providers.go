@@ -14,59 +14,79 @@ import (
 
 func newProvidersCmd(f *Factory) *cobra.Command {
 	c := group("providers", "Show providers and set their client secrets",
-		newProvidersListCmd(f),
-		newProvidersShowCmd(f),
-		newProvidersAddCmd(f),
-		newProvidersSetSecretCmd(f),
-		newRelayPageCmd(f),
+		newProvidersListCmd(f, nil),
+		newProvidersShowCmd(f, nil),
+		newProvidersAddCmd(f, nil),
+		newProvidersSetSecretCmd(f, nil),
+		newRelayPageCmd(f, nil),
 	)
 	c.Aliases = []string{"provider"}
 	return c
 }
 
-func newProvidersListCmd(f *Factory) *cobra.Command {
-	var format string
+type providersListOptions struct {
+	IO      *IOStreams
+	Manager func() (*profiles.Manager, error)
+
+	Format string
+}
+
+func newProvidersListCmd(f *Factory, runF func(*providersListOptions) error) *cobra.Command {
+	o := &providersListOptions{IO: f.IO, Manager: f.Manager}
 	c := &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
 		Short:   "List the providers in the config",
 		Args:    exactArgs(0, "no arguments"),
 		RunE: func(c *cobra.Command, _ []string) error {
-			if err := checkFormat(format); err != nil {
+			if err := checkFormat(o.Format); err != nil {
 				return err
 			}
-			m, err := f.Manager()
-			if err != nil {
-				return err
-			}
-			views := make([]profiles.ProviderInfo, 0, len(m.Config.Providers))
-			for _, p := range m.Config.Providers {
-				info, err := m.DescribeProvider(p.Name)
-				if err != nil {
-					return err
-				}
-				views = append(views, info)
-			}
-			if ok, err := printData(f.IO.Out, format, views); ok {
-				return err
-			}
-			if len(views) == 0 {
-				fmt.Fprintf(f.IO.ErrOut, "No providers in %s yet. Built-in presets: %s.\n", m.Config.Path, strings.Join(profiles.PresetNames(), ", "))
-				return nil
-			}
-			rows := make([][]string, len(views))
-			for i, v := range views {
-				rows[i] = []string{v.Name, v.Type, orDash(v.ClientID), v.Mode, fmt.Sprint(v.Profiles)}
-			}
-			return renderTable(f.IO.ColorOut(), f.IO.OutTTY, []string{"NAME", "TYPE", "CLIENT ID", "MODE", "PROFILES"}, rows, nil)
+			return runWith(c.Context(), o, runF, runProvidersList)
 		},
 	}
-	addFormatFlag(c, &format)
+	addFormatFlag(c, &o.Format)
 	return c
 }
 
-func newProvidersShowCmd(f *Factory) *cobra.Command {
-	var format string
+func runProvidersList(_ context.Context, o *providersListOptions) error {
+	m, err := o.Manager()
+	if err != nil {
+		return err
+	}
+	names := m.ProviderNames()
+	views := make([]profiles.ProviderInfo, 0, len(names))
+	for _, name := range names {
+		info, err := m.DescribeProvider(name)
+		if err != nil {
+			return err
+		}
+		views = append(views, info)
+	}
+	if ok, err := printData(o.IO.Out, o.Format, views); ok {
+		return err
+	}
+	if len(views) == 0 {
+		fmt.Fprintf(o.IO.ErrOut, "No providers in %s yet. Built-in presets: %s.\n", m.ConfigPath(), strings.Join(profiles.PresetNames(), ", "))
+		return nil
+	}
+	rows := make([][]string, len(views))
+	for i, v := range views {
+		rows[i] = []string{v.Name, v.Type, profiles.Dash(v.ClientID), v.Mode, fmt.Sprint(v.Profiles)}
+	}
+	return renderTable(o.IO.ColorOut(), o.IO.OutTTY, []string{"NAME", "TYPE", "CLIENT ID", "MODE", "PROFILES"}, rows, nil)
+}
+
+type providersShowOptions struct {
+	IO      *IOStreams
+	Manager func() (*profiles.Manager, error)
+
+	Name   string
+	Format string
+}
+
+func newProvidersShowCmd(f *Factory, runF func(*providersShowOptions) error) *cobra.Command {
+	o := &providersShowOptions{IO: f.IO, Manager: f.Manager}
 	c := &cobra.Command{
 		Use:   "show <provider>",
 		Short: "Show a provider's rules: the redirect URI to register, the mode, renewal",
@@ -78,26 +98,31 @@ mode sbctl uses, how access is renewed and checked.`,
 		Args:              exactArgs(1, "one provider name"),
 		ValidArgsFunction: completeProviders(f),
 		RunE: func(c *cobra.Command, args []string) error {
-			if err := checkFormat(format); err != nil {
+			o.Name = args[0]
+			if err := checkFormat(o.Format); err != nil {
 				return err
 			}
-			m, err := f.Manager()
-			if err != nil {
-				return err
-			}
-			info, err := m.DescribeProvider(args[0])
-			if err != nil {
-				return err
-			}
-			if ok, err := printData(f.IO.Out, format, info); ok {
-				return err
-			}
-			printProviderInfo(f.IO, info)
-			return nil
+			return runWith(c.Context(), o, runF, runProvidersShow)
 		},
 	}
-	addFormatFlag(c, &format)
+	addFormatFlag(c, &o.Format)
 	return c
+}
+
+func runProvidersShow(_ context.Context, o *providersShowOptions) error {
+	m, err := o.Manager()
+	if err != nil {
+		return err
+	}
+	info, err := m.DescribeProvider(o.Name)
+	if err != nil {
+		return err
+	}
+	if ok, err := printData(o.IO.Out, o.Format, info); ok {
+		return err
+	}
+	printProviderInfo(o.IO, info)
+	return nil
 }
 
 func printProviderInfo(ios *IOStreams, info profiles.ProviderInfo) {
@@ -113,7 +138,7 @@ func printProviderInfo(ios *IOStreams, info profiles.ProviderInfo) {
 		title += " (" + info.Title + ")"
 	}
 	if !info.Configured {
-		title += st.dim.Render("  built-in preset, not in your config")
+		title += st.muted.Render("  built-in preset, not in your config")
 	}
 	fmt.Fprintln(w, st.bold.Render(title))
 	field("Type", info.Type)
@@ -122,7 +147,7 @@ func printProviderInfo(ios *IOStreams, info profiles.ProviderInfo) {
 	field("Allowed modes", strings.Join(info.Modes, ", "))
 	uri := info.RedirectURI
 	if info.RedirectNote != "" {
-		uri += st.dim.Render("  (" + info.RedirectNote + ")")
+		uri += st.muted.Render("  (" + info.RedirectNote + ")")
 	}
 	field("Register redirect URI", uri)
 	field("Authorization URL", info.AuthURL)
@@ -150,8 +175,16 @@ func printProviderInfo(ios *IOStreams, info profiles.ProviderInfo) {
 	}
 }
 
-func newProvidersAddCmd(f *Factory) *cobra.Command {
-	var s profiles.ProviderSpec
+type providersAddOptions struct {
+	IO      *IOStreams
+	Manager func() (*profiles.Manager, error)
+
+	Spec profiles.ProviderSpec
+}
+
+func newProvidersAddCmd(f *Factory, runF func(*providersAddOptions) error) *cobra.Command {
+	o := &providersAddOptions{IO: f.IO, Manager: f.Manager}
+	s := &o.Spec
 	c := &cobra.Command{
 		Use:   "add <name> [--preset P] --client-id ID [--issuer URL] [--redirect-port N] …",
 		Short: "Add a provider to the config and show the redirect URI to register",
@@ -169,16 +202,7 @@ it before anything is written.`,
 		Args: exactArgs(1, "one provider name"),
 		RunE: func(c *cobra.Command, args []string) error {
 			s.Name = args[0]
-			m, err := f.Manager()
-			if err != nil {
-				return err
-			}
-			info, err := m.AddProvider(c.Context(), s)
-			if err != nil {
-				return err
-			}
-			printProviderAdded(f.IO, m.ConfigPath(), info)
-			return nil
+			return runWith(c.Context(), o, runF, runProvidersAdd)
 		},
 	}
 	fl := c.Flags()
@@ -202,11 +226,24 @@ it before anything is written.`,
 	return c
 }
 
+func runProvidersAdd(ctx context.Context, o *providersAddOptions) error {
+	m, err := o.Manager()
+	if err != nil {
+		return err
+	}
+	info, err := m.AddProvider(ctx, o.Spec)
+	if err != nil {
+		return err
+	}
+	printProviderAdded(o.IO, m.ConfigPath(), info)
+	return nil
+}
+
 // printProviderAdded says what was written and what to do next.
 func printProviderAdded(ios *IOStreams, cfgPath string, info profiles.ProviderInfo) {
 	w := ios.ColorErr()
 	st := newStyles()
-	fmt.Fprintln(w, st.ok.Render(fmt.Sprintf("Added provider %q (%s) to %s.", info.Name, info.Title, cfgPath)))
+	fmt.Fprintln(w, st.good.Render(fmt.Sprintf("Added provider %q (%s) to %s.", info.Name, info.Title, cfgPath)))
 	if info.RedirectURI != "" {
 		fmt.Fprintf(w, "Register this redirect URI with %s: %s\n", info.Title, info.RedirectURI)
 		if info.RedirectNote != "" {
@@ -222,8 +259,16 @@ func printProviderAdded(ios *IOStreams, cfgPath string, info profiles.ProviderIn
 	fmt.Fprintf(w, "  sbctl profiles add <profile> --provider %s\n", info.Name)
 }
 
-func newProvidersSetSecretCmd(f *Factory) *cobra.Command {
-	c := &cobra.Command{
+type setSecretOptions struct {
+	IO      *IOStreams
+	Manager func() (*profiles.Manager, error)
+
+	Provider string
+}
+
+func newProvidersSetSecretCmd(f *Factory, runF func(*setSecretOptions) error) *cobra.Command {
+	o := &setSecretOptions{IO: f.IO, Manager: f.Manager}
+	return &cobra.Command{
 		Use:   "set-secret <provider>",
 		Short: "Store a provider's client secret in the keychain (read from stdin)",
 		Long: `Read the provider's OAuth client secret from stdin and store it in the
@@ -233,25 +278,29 @@ In CI, $SBCTL_CLIENT_SECRET_<PROVIDER> can be used instead.`,
 		Args:              exactArgs(1, "one provider name"),
 		ValidArgsFunction: completeProviders(f),
 		RunE: func(c *cobra.Command, args []string) error {
-			m, err := f.Manager()
-			if err != nil {
-				return err
-			}
-			if _, err := m.Provider(args[0]); err != nil {
-				return err
-			}
-			secret, err := readSecret(c.Context(), f.IO, fmt.Sprintf("Client secret for %s: ", args[0]))
-			if err != nil {
-				return err
-			}
-			if err := m.SetClientSecret(c.Context(), args[0], secret); err != nil {
-				return err
-			}
-			fmt.Fprintf(f.IO.ErrOut, "Stored the client secret of %q.\n", args[0])
-			return nil
+			o.Provider = args[0]
+			return runWith(c.Context(), o, runF, runSetSecret)
 		},
 	}
-	return c
+}
+
+func runSetSecret(ctx context.Context, o *setSecretOptions) error {
+	m, err := o.Manager()
+	if err != nil {
+		return err
+	}
+	if _, err := m.Provider(o.Provider); err != nil {
+		return err
+	}
+	secret, err := readSecret(ctx, o.IO, fmt.Sprintf("Client secret for %s: ", o.Provider))
+	if err != nil {
+		return err
+	}
+	if err := m.SetClientSecret(ctx, o.Provider, secret); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.IO.ErrOut, "Stored the client secret of %q.\n", o.Provider)
+	return nil
 }
 
 // readSecret reads one secret: hidden on a terminal, all of stdin otherwise.

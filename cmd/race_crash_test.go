@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/sbctl/sbctl/auth/sandbox"
+	"github.com/sbctl/sbctl/auth/sandbox/sandboxtest"
 	"github.com/sbctl/sbctl/auth/store"
 )
 
@@ -38,8 +39,8 @@ import (
 // every grant the tests issue.
 const rcClientID = "race-cli"
 
-// rcChildTimeout bounds every child process; rcCrashBudget the whole crash
-// test (normally 10-20 s).
+// rcChildTimeout bounds every child process; rcCrashBudget each workspace
+// of the crash test (normally 5-15 s, longer under -race).
 const (
 	rcChildTimeout = 45 * time.Second
 	rcCrashBudget  = 5 * time.Minute
@@ -75,21 +76,6 @@ func rcRandom() string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
-}
-
-// rcSandbox starts an in-process sandbox on 127.0.0.1.
-func rcSandbox(t *testing.T, opts sandbox.Options) *sandbox.Server {
-	t.Helper()
-	opts.Addr = "127.0.0.1:0"
-	srv, err := sandbox.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
-	return srv
 }
 
 func newRCWorkspace(t *testing.T, srv *sandbox.Server, keychain bool) *rcWorkspace {
@@ -291,7 +277,7 @@ func TestTokenRace20Processes(t *testing.T) {
 
 func testTokenRace(t *testing.T, keychain bool) {
 	var tl rcTokenLog
-	srv := rcSandbox(t, sandbox.Options{RotateRefresh: true, AccessTTL: time.Hour, Logf: tl.logf})
+	srv := sandboxtest.Start(t, sandbox.Options{RotateRefresh: true, AccessTTL: time.Hour, Logf: tl.logf})
 	w := newRCWorkspace(t, srv, keychain)
 	imported := w.importGrant(t, time.Now().Add(-time.Minute))
 
@@ -434,15 +420,33 @@ func (l *rcTokenLog) logf(format string, args ...any) {
 // silent needs_reauth, never a corrupt state or config file (SECURITY 23,
 // 24).
 func TestCrashKill200(t *testing.T) {
+	t.Parallel()
 	iterations := 200
 	if testing.Short() {
 		iterations = 40
 	}
+	// The kills are shared by two workspaces, each with its own sandbox,
+	// side by side: every kill is independent of the others (each check
+	// starts from what the last one left), a workspace still lives through
+	// a long history of kills, and the run takes half the time on two
+	// cores. Each workspace checks everything below after each of its
+	// kills, and ends healthy.
+	const workspaces = 2
+	for i := range workspaces {
+		t.Run(fmt.Sprintf("workspace%d", i+1), func(t *testing.T) {
+			t.Parallel()
+			crashKills(t, iterations/workspaces)
+		})
+	}
+}
+
+// crashKills is TestCrashKill200 in one workspace, iterations times.
+func crashKills(t *testing.T, iterations int) {
 	var tl rcTokenLog
 	// Access tokens live 30 s, less than `sbctl token`'s default --min-ttl
 	// (60 s): every `sbctl token p` renews, so the check after each kill
 	// really exercises the marker.
-	srv := rcSandbox(t, sandbox.Options{RotateRefresh: true, AccessTTL: 30 * time.Second, Logf: tl.logf})
+	srv := sandboxtest.Start(t, sandbox.Options{RotateRefresh: true, AccessTTL: 30 * time.Second, Logf: tl.logf})
 	w := newRCWorkspace(t, srv, false)
 	w.importGrant(t, time.Now().Add(30*time.Second))
 	testStart := time.Now()

@@ -1,35 +1,31 @@
 package cmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/sbctl/sbctl/auth/flow"
 	"github.com/sbctl/sbctl/profiles"
 )
 
 type reauthOptions struct {
-	Name      string
-	NoBrowser bool
-	Device    bool
-	Manual    bool
-	WithToken bool
+	IO      *IOStreams
+	Manager func() (*profiles.Manager, error)
+
+	Name string
+	// Mode is the one sign-in mode --no-browser, --manual or --device
+	// chose (signIn holds the flags).
+	Mode      profiles.SignInMode
 	Timeout   time.Duration
+	WithToken bool
+	signIn    signInFlags
 }
 
-func addReauthFlags(c *cobra.Command, o *reauthOptions) {
-	c.Flags().BoolVar(&o.NoBrowser, "no-browser", false, "print the sign-in URL instead of opening a browser")
-	c.Flags().BoolVar(&o.Device, "device", false, "use the device flow (RFC 8628): sign in on another device with a code")
-	c.Flags().BoolVar(&o.Manual, "manual", false, "for SSH/headless: open the URL anywhere, then paste the address the browser ended on")
-	c.Flags().Var(durationFlag{&o.Timeout}, "timeout", "give up after this long")
-	c.MarkFlagsMutuallyExclusive("no-browser", "device", "manual")
-}
-
-func newReauthCmd(f *Factory) *cobra.Command {
-	o := &reauthOptions{Timeout: flow.DefaultTimeout}
+func newReauthCmd(f *Factory, runF func(*reauthOptions) error) *cobra.Command {
+	o := &reauthOptions{IO: f.IO, Manager: f.Manager, Timeout: profiles.DefaultSignInTimeout}
 	c := &cobra.Command{
 		Use:   "reauth <name>",
 		Short: "Re-authenticate a profile in the browser",
@@ -58,25 +54,11 @@ The old token stays in place until the new one is stored.`,
 		ValidArgsFunction: completeProfiles(f),
 		RunE: func(c *cobra.Command, args []string) error {
 			o.Name = args[0]
-			m, err := f.Manager()
-			if err != nil {
-				return err
-			}
-			if o.WithToken {
-				// An unknown name is an error before stdin is read.
-				if _, err := m.Profile(o.Name); err != nil {
-					return err
-				}
-				t, err := readImportedToken(c.Context(), f.IO, m)
-				if err != nil {
-					return err
-				}
-				return reportImport(c.Context(), f, m, o.Name, m.ImportToken(c.Context(), o.Name, t), "Connected %q")
-			}
-			return runReauth(c, f, m, o)
+			o.Mode = o.signIn.mode()
+			return runWith(c.Context(), o, runF, runReauth)
 		},
 	}
-	addReauthFlags(c, o)
+	addSignInFlags(c, &o.signIn, &o.Timeout)
 	c.Flags().BoolVar(&o.WithToken, "with-token", false, "read an existing token from stdin instead of signing in")
 	c.MarkFlagsMutuallyExclusive("with-token", "no-browser")
 	c.MarkFlagsMutuallyExclusive("with-token", "device")
@@ -84,26 +66,56 @@ The old token stays in place until the new one is stored.`,
 	return c
 }
 
-func runReauth(c *cobra.Command, f *Factory, m *profiles.Manager, o *reauthOptions) error {
-	res, err := m.Reauth(c.Context(), o.Name, profiles.ReauthOptions{
-		NoBrowser: o.NoBrowser, Manual: o.Manual, Device: o.Device, Timeout: o.Timeout,
-		Stdin: f.IO.In, Stderr: f.IO.ErrOut,
+func runReauth(ctx context.Context, o *reauthOptions) error {
+	m, err := o.Manager()
+	if err != nil {
+		return err
+	}
+	if !o.WithToken {
+		return signIn(ctx, o.IO, m, o.Name, o.Mode, o.Timeout)
+	}
+	// An unknown name is an error before stdin is read.
+	if _, err := m.Profile(o.Name); err != nil {
+		return err
+	}
+	t, err := readImportedToken(ctx, o.IO, m)
+	if err != nil {
+		return err
+	}
+	return reportImport(ctx, o.IO, m, o.Name, m.ImportToken(ctx, o.Name, t), "Connected %q")
+}
+
+// signIn connects name through the browser (or the mode asked for) and
+// says as whom.
+func signIn(ctx context.Context, ios *IOStreams, m *profiles.Manager, name string, mode profiles.SignInMode, timeout time.Duration) error {
+	res, err := m.Reauth(ctx, name, profiles.ReauthOptions{
+		Mode: mode, Timeout: timeout, Stdin: ios.In, Stderr: ios.ErrOut,
 	})
 	if err != nil {
 		switch {
-		case errors.Is(err, flow.ErrDenied):
-			return fmt.Errorf("sign-in for %q was denied in the browser; nothing changed", o.Name)
-		case errors.Is(err, flow.ErrTimeout):
+		case errors.Is(err, profiles.ErrSignInDenied):
+			return fmt.Errorf("sign-in for %q was denied in the browser; nothing changed", name)
+		case errors.Is(err, profiles.ErrSignInTimeout):
 			return fmt.Errorf("%w; nothing changed", err)
 		}
 		return err
 	}
 	st := newStyles()
+	fmt.Fprintln(ios.ColorErr(), st.good.Render(connectedMessage(name, res, ios.Now()))+".")
+	if res.PreviousAccount != "" {
+		fmt.Fprintln(ios.ColorErr(), st.warn.Render(fmt.Sprintf("Note: %q was connected as %s before; if that was not intended, run `sbctl reauth %s` again and sign in with that account.", name, res.PreviousAccount, name)))
+	}
+	return nil
+}
+
+// connectedMessage is "✓ Connected "p" as Name (id 42); status ok,
+// connection ends in 30d", without the full stop.
+func connectedMessage(name string, res profiles.ReauthResult, now time.Time) string {
 	who := res.Account.Name
 	if who == "" {
 		who = res.Account.ID
 	}
-	msg := fmt.Sprintf("✓ Connected %q", o.Name)
+	msg := fmt.Sprintf("✓ Connected %q", name)
 	if who != "" {
 		msg += " as " + who
 		if res.Account.ID != "" && res.Account.ID != who {
@@ -112,16 +124,17 @@ func runReauth(c *cobra.Command, f *Factory, m *profiles.Manager, o *reauthOptio
 	}
 	msg += "; status " + string(res.View.Status)
 	if res.View.ConnectionExpiresAt != nil {
-		msg += ", connection ends " + when(res.View.ConnectionExpiresAt, f.IO.Now(), true)
+		msg += ", connection ends " + profiles.When(res.View.ConnectionExpiresAt, now, true)
 	}
-	fmt.Fprintln(f.IO.ColorErr(), st.ok.Render(msg)+".")
-	if res.PreviousAccount != "" {
-		fmt.Fprintln(f.IO.ColorErr(), st.expiring.Render(fmt.Sprintf("Note: %q was connected as %s before; if that was not intended, run `sbctl reauth %s` again and sign in with that account.", o.Name, res.PreviousAccount, o.Name)))
-	}
-	return nil
+	return msg
 }
 
-func newRelayPageCmd(f *Factory) *cobra.Command {
+type relayPageOptions struct {
+	IO *IOStreams
+}
+
+func newRelayPageCmd(f *Factory, runF func(*relayPageOptions) error) *cobra.Command {
+	o := &relayPageOptions{IO: f.IO}
 	return &cobra.Command{
 		Use:   "relay-page",
 		Short: "Print the static HTML page that relays Meta's HTTPS redirect to sbctl",
@@ -134,8 +147,12 @@ page, which forwards the code and state to sbctl's listener on 127.0.0.1
 		Example: "  sbctl providers relay-page > index.html",
 		Args:    exactArgs(0, "no arguments"),
 		RunE: func(c *cobra.Command, _ []string) error {
-			_, err := fmt.Fprint(f.IO.Out, flow.RelayPage())
-			return err
+			return runWith(c.Context(), o, runF, runRelayPage)
 		},
 	}
+}
+
+func runRelayPage(_ context.Context, o *relayPageOptions) error {
+	_, err := fmt.Fprint(o.IO.Out, profiles.RelayPage())
+	return err
 }

@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -13,6 +14,9 @@ import (
 )
 
 type refreshOptions struct {
+	IO      *IOStreams
+	Manager func() (*profiles.Manager, error)
+
 	Names          []string
 	All            bool
 	ExpiringWithin time.Duration
@@ -20,8 +24,8 @@ type refreshOptions struct {
 	Format         string
 }
 
-func newRefreshCmd(f *Factory) *cobra.Command {
-	o := &refreshOptions{Concurrency: profiles.DefaultConcurrency}
+func newRefreshCmd(f *Factory, runF func(*refreshOptions) error) *cobra.Command {
+	o := &refreshOptions{IO: f.IO, Manager: f.Manager, Concurrency: profiles.DefaultConcurrency}
 	c := &cobra.Command{
 		Use:   "refresh [<name>...|--all] [--expiring-within DUR]",
 		Short: "Renew access before it expires, without the browser",
@@ -51,7 +55,7 @@ Exit codes: 0 all renewed (or fresh), 4 some need re-authentication,
 			if o.Format != "" && o.Format != formatJSON {
 				return usageErr("refresh prints only json (-o json)")
 			}
-			return runRefresh(c, f, o)
+			return runWith(c.Context(), o, runF, runRefresh)
 		},
 	}
 	c.Flags().BoolVarP(&o.All, "all", "a", false, "every connected profile")
@@ -61,79 +65,100 @@ Exit codes: 0 all renewed (or fresh), 4 some need re-authentication,
 	return c
 }
 
-func runRefresh(c *cobra.Command, f *Factory, o *refreshOptions) error {
-	m, err := f.Manager()
+func runRefresh(ctx context.Context, o *refreshOptions) error {
+	m, err := o.Manager()
 	if err != nil {
 		return err
 	}
-	ropts := profiles.RefreshOptions{Names: o.Names, All: o.All, ExpiringWithin: o.ExpiringWithin, Concurrency: o.Concurrency}
-	if f.IO.ErrTTY && o.Format == "" {
-		ropts.Progress = func(done, total int, r profiles.RenewResult) {
-			fmt.Fprintf(f.IO.ErrOut, "\r\x1b[2KRefreshing… %d/%d", done, total)
-		}
-	}
-	stopNotice := context.AfterFunc(c.Context(), func() {
-		fmt.Fprintf(f.IO.ErrOut, "\nInterrupted: no new renewals start; those already sent finish and store their answer (up to %s). Ctrl-C again stops them now.\n", profiles.GracePeriod)
-	})
-	results, err := m.Refresh(c.Context(), ropts)
-	stopNotice()
-	if ropts.Progress != nil {
-		fmt.Fprint(f.IO.ErrOut, "\r\x1b[2K")
-	}
+	results, err := renew(ctx, o, m)
 	if err != nil && results == nil {
 		return err
 	}
-	var renewed, fresh, reauth, failed, notRenewable, notStarted int
-	var lost []string
-	for _, r := range results {
-		if r.MayHaveLost {
-			lost = append(lost, r.Name)
-		}
-		if r.Interrupted {
-			notStarted++
-			continue
-		}
-		switch r.Outcome {
-		case profiles.OutcomeRenewed:
-			renewed++
-		case profiles.OutcomeFresh:
-			fresh++
-		case profiles.OutcomeNeedsReauth:
-			reauth++
-		case profiles.OutcomeFailed:
-			failed++
-		case profiles.OutcomeNotRenewed:
-			notRenewable++
-		}
-	}
+	t := tallyRenewals(results)
 	if o.Format == formatJSON {
-		if _, err := printList(f.IO.Out, formatJSON, results); err != nil {
+		if _, err := printList(o.IO.Out, formatJSON, results); err != nil {
 			return err
 		}
 	} else {
-		reportRefresh(f.IO, results)
-		fmt.Fprintf(f.IO.ErrOut, "%d renewed, %d still fresh, %d need re-authentication, %d failed", renewed, fresh, reauth, failed)
-		if notRenewable > 0 {
-			fmt.Fprintf(f.IO.ErrOut, ", %d cannot be renewed now (see above)", notRenewable)
-		}
-		if notStarted > 0 {
-			fmt.Fprintf(f.IO.ErrOut, ", %d not started (interrupted)", notStarted)
-		}
-		fmt.Fprintln(f.IO.ErrOut, ".")
+		reportRefresh(o.IO, results)
+		t.print(o.IO.ErrOut)
 	}
-	if len(lost) > 0 {
-		fmt.Fprintf(f.IO.ErrOut, "Stopped while their renewal was in flight, so the network may have replaced their refresh token: %s. Check with `sbctl profiles verify %s`.\n",
-			strings.Join(lost, ", "), strings.Join(lost, " "))
+	if len(t.lost) > 0 {
+		fmt.Fprintf(o.IO.ErrOut, "Stopped while their renewal was in flight, so the network may have replaced their refresh token: %s. Check with `sbctl profiles verify %s`.\n",
+			strings.Join(t.lost, ", "), strings.Join(t.lost, " "))
 	}
 	switch {
 	case err != nil:
 		return err
-	case failed > 0:
+	case t.failed > 0:
 		return withCode(ExitError, nil)
-	case reauth > 0:
+	case t.reauth > 0:
 		return withCode(ExitNeedsReauth, nil)
 	}
 	return nil
+}
+
+// renew runs the renewals with a progress line on a terminal, and says
+// what an interruption does while they run.
+func renew(ctx context.Context, o *refreshOptions, m *profiles.Manager) ([]profiles.RenewResult, error) {
+	ropts := profiles.RefreshOptions{Names: o.Names, All: o.All, ExpiringWithin: o.ExpiringWithin, Concurrency: o.Concurrency}
+	if o.Format == "" && o.IO.StartProgress("Refreshing…") {
+		ropts.Progress = func(done, total int, _ profiles.RenewResult) {
+			o.IO.UpdateProgress("%d/%d", done, total)
+		}
+	}
+	stopNotice := context.AfterFunc(ctx, func() {
+		fmt.Fprintf(o.IO.ErrOut, "\nInterrupted: no new renewals start; those already sent finish and store their answer (up to %s). Ctrl-C again stops them now.\n", profiles.GracePeriod)
+	})
+	results, err := m.Refresh(ctx, ropts)
+	stopNotice()
+	o.IO.StopProgress()
+	return results, err
+}
+
+// renewalTally counts a refresh's outcomes for its summary line and exit
+// code.
+type renewalTally struct {
+	renewed, fresh, reauth, failed, notRenewable, notStarted int
+	lost                                                     []string // may have lost their grant (profiles.RenewResult.MayHaveLost)
+}
+
+func tallyRenewals(results []profiles.RenewResult) renewalTally {
+	var t renewalTally
+	for _, r := range results {
+		if r.MayHaveLost {
+			t.lost = append(t.lost, r.Name)
+		}
+		if r.Interrupted {
+			t.notStarted++
+			continue
+		}
+		switch r.Outcome {
+		case profiles.OutcomeRenewed:
+			t.renewed++
+		case profiles.OutcomeFresh:
+			t.fresh++
+		case profiles.OutcomeNeedsReauth:
+			t.reauth++
+		case profiles.OutcomeFailed:
+			t.failed++
+		case profiles.OutcomeNotRenewable:
+			t.notRenewable++
+		}
+	}
+	return t
+}
+
+// print writes the summary line.
+func (t renewalTally) print(w io.Writer) {
+	fmt.Fprintf(w, "%d renewed, %d still fresh, %d need re-authentication, %d failed", t.renewed, t.fresh, t.reauth, t.failed)
+	if t.notRenewable > 0 {
+		fmt.Fprintf(w, ", %d cannot be renewed now (see above)", t.notRenewable)
+	}
+	if t.notStarted > 0 {
+		fmt.Fprintf(w, ", %d not started (interrupted)", t.notStarted)
+	}
+	fmt.Fprintln(w, ".")
 }
 
 // reportRefresh lists what was renewed and what needs attention; fresh
@@ -153,17 +178,17 @@ func reportRefresh(ios *IOStreams, results []profiles.RenewResult) {
 		case profiles.OutcomeFresh:
 			continue
 		case profiles.OutcomeRenewed:
-			style, what = st.ok, "access expires "+when(r.ExpiresAt, now, ios.ErrTTY)
+			style, what = st.good, "access expires "+profiles.When(r.ExpiresAt, now, ios.ErrTTY)
 		case profiles.OutcomeNeedsReauth:
-			style = st.red
+			style = st.bad
 			if r.Reason != "" {
 				what = string(r.Reason) + ": " + what
 			}
 			what += " — run `sbctl reauth " + r.Name + "`"
 		case profiles.OutcomeFailed:
-			style = st.red
-		case profiles.OutcomeNotRenewed:
-			style = st.expiring
+			style = st.bad
+		case profiles.OutcomeNotRenewable:
+			style = st.warn
 		}
 		rows = append(rows, []string{"", r.Name, string(r.Outcome), oneLine(what)})
 		styles = append(styles, style)

@@ -10,38 +10,24 @@ import (
 	"os/signal"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/sbctl/sbctl/config"
 	"github.com/sbctl/sbctl/profiles"
 	"github.com/sbctl/sbctl/tui"
 )
-
-// runTUI opens the full-screen view on the user's own profiles. Warnings
-// are held back while it draws and printed after it closes.
-func runTUI(ctx context.Context, f *Factory) error {
-	var warnings bytes.Buffer
-	held := &syncWriter{w: &warnings}
-	f.warn = held
-	m, err := f.Manager()
-	if err != nil {
-		return err
-	}
-	err = tui.Run(ctx, m, tui.Options{})
-	held.mu.Lock()
-	_, _ = f.IO.ErrOut.Write(warnings.Bytes())
-	held.mu.Unlock()
-	return err
-}
 
 // EnvNow fixes sbctl's clock (RFC 3339). It exists for reproducible tests
 // and demonstrations of expiry; it is never needed in normal use.
 const EnvNow = "SBCTL_NOW"
 
-// Factory carries what commands depend on, so tests can swap any of it.
+// Factory carries what commands depend on. The dependencies are
+// function-valued fields (GitHub CLI's cmdutil.Factory), so a test can
+// hand a command a fake; NewFactory (and NewRootCmd, for a Factory built
+// by hand) fills the real ones.
 type Factory struct {
 	IO *IOStreams
 	// ConfigPath and TokenStore come from the global flags; configNamedBy
@@ -51,34 +37,104 @@ type Factory struct {
 	configNamedBy string
 	TokenStore    string
 	NoColor       bool
+
+	// Manager gives the profiles manager (the real one is opened on first
+	// use and reused for the run).
+	Manager func() (*profiles.Manager, error)
+	// RunTUI runs the full-screen view (tui.Run).
+	RunTUI func(ctx context.Context, m *profiles.Manager, o tui.Options) error
+
 	// warn, when set, receives the Manager's warnings instead of stderr
 	// (the TUI collects them and prints them after the screen closes).
 	warn io.Writer
-
-	manager *profiles.Manager
 }
 
-// Manager opens the profiles manager once per run.
-func (f *Factory) Manager() (*profiles.Manager, error) {
-	if f.manager != nil {
-		return f.manager, nil
+// NewFactory is the Factory of a real run on ios.
+func NewFactory(ios *IOStreams) *Factory {
+	f := &Factory{IO: ios}
+	f.setDefaults()
+	return f
+}
+
+// setDefaults fills the dependencies a test did not replace.
+func (f *Factory) setDefaults() {
+	if f.Manager == nil {
+		f.Manager = f.openManager()
 	}
-	warn := f.warn
-	if warn == nil {
-		warn = f.IO.ErrOut
+	if f.RunTUI == nil {
+		f.RunTUI = tui.Run
 	}
-	m, err := profiles.Open(profiles.Options{
-		ConfigPath:    f.ConfigPath,
-		ConfigNamedBy: f.configNamedBy,
-		TokenStore:    f.TokenStore,
-		Now:           f.IO.Now,
-		Warn:          warn,
-	})
+}
+
+// openManager is the real Manager: opened on first use from the global
+// flags and the environment (read here, in the front end), then reused.
+// A failure is not kept, so the next call tries again.
+func (f *Factory) openManager() func() (*profiles.Manager, error) {
+	var (
+		mu     sync.Mutex
+		opened *profiles.Manager
+	)
+	return func() (*profiles.Manager, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if opened != nil {
+			return opened, nil
+		}
+		warn := f.warn
+		if warn == nil {
+			warn = f.IO.ErrOut
+		}
+		tokens, err := storeOptions(f.TokenStore)
+		if err != nil {
+			return nil, err
+		}
+		if f.ConfigPath == "" {
+			// Completion runs without the PersistentPreRunE that sets it.
+			f.ConfigPath, _ = configPathFromEnv()
+		}
+		m, err := profiles.Open(profiles.Options{
+			ConfigPath:    f.ConfigPath,
+			ConfigNamedBy: f.configNamedBy,
+			StateDir:      stateDir(),
+			Tokens:        tokens,
+			ClientSecret:  clientSecretFromEnv,
+			Now:           f.IO.Now,
+			Warn:          warn,
+		})
+		if err != nil {
+			return nil, err
+		}
+		opened = m
+		return m, nil
+	}
+}
+
+// holdWarnings sends the Manager's warnings to a buffer until the returned
+// function prints them: a full-screen view must not be scribbled on.
+func (f *Factory) holdWarnings() (flush func()) {
+	var warnings bytes.Buffer
+	held := &syncWriter{w: &warnings}
+	f.warn = held
+	return func() {
+		held.mu.Lock()
+		defer held.mu.Unlock()
+		_, _ = f.IO.ErrOut.Write(warnings.Bytes())
+	}
+}
+
+// tuiOptions are what the bare `sbctl` on a terminal needs.
+type tuiOptions struct {
+	Manager func() (*profiles.Manager, error)
+	RunTUI  func(ctx context.Context, m *profiles.Manager, o tui.Options) error
+}
+
+// runTUI opens the full-screen view on the user's own profiles.
+func runTUI(ctx context.Context, opts *tuiOptions) error {
+	m, err := opts.Manager()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	f.manager = m
-	return m, nil
+	return opts.RunTUI(ctx, m, tui.Options{})
 }
 
 // Main runs sbctl with the process's arguments and returns its exit code.
@@ -94,7 +150,7 @@ func Main() int {
 	}
 	ctx, stop := interruptible(ios)
 	defer stop()
-	return Run(ctx, &Factory{IO: ios}, os.Args[1:])
+	return Run(ctx, NewFactory(ios), os.Args[1:])
 }
 
 // interruptible is the run's context: the first Ctrl-C (or SIGTERM) ends
@@ -138,28 +194,11 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 	root.SetErr(f.IO.ErrOut)
 	started := false
 	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
-		if err := c.ValidateFlagGroups(); err != nil {
-			return exclusiveFlagsErr(err)
+		if err := checkFlagGroups(c); err != nil {
+			return err
 		}
 		started = true
-		if f.NoColor {
-			f.IO.DisableColor()
-		}
-		switch f.TokenStore {
-		case "", profiles.StoreKeychain, profiles.StoreFile:
-		default:
-			return usageErr("--token-store %q: use %s (the OS keychain) or %s (a plain 0600 file, explicit opt-in)", f.TokenStore, profiles.StoreKeychain, profiles.StoreFile)
-		}
-		switch {
-		case f.ConfigPath != "":
-			f.configNamedBy = "--config"
-		default:
-			var fromEnv bool
-			if f.ConfigPath, fromEnv = config.PathFromEnv(); fromEnv {
-				f.configNamedBy = "$" + config.EnvConfig
-			}
-		}
-		return nil
+		return f.applyGlobalFlags()
 	}
 	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
@@ -178,7 +217,7 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 	if errors.As(err, &ee) && ee.Err == nil {
 		return code
 	}
-	msg := err.Error()
+	msg := phrase(err)
 	if code == ExitInterrupted {
 		msg = "interrupted"
 	}
@@ -189,8 +228,44 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 	return code
 }
 
-// NewRootCmd builds the command tree.
+// applyGlobalFlags acts on --no-color, --token-store and --config once
+// they are parsed.
+func (f *Factory) applyGlobalFlags() error {
+	if f.NoColor {
+		f.IO.DisableColor()
+	}
+	switch f.TokenStore {
+	case "", profiles.StoreKeychain, profiles.StoreFile:
+	default:
+		return usageErr("--token-store %q: use %s (the OS keychain) or %s (a plain 0600 file, explicit opt-in)", f.TokenStore, profiles.StoreKeychain, profiles.StoreFile)
+	}
+	if f.ConfigPath != "" {
+		f.configNamedBy = "--config"
+		return nil
+	}
+	var fromEnv bool
+	if f.ConfigPath, fromEnv = configPathFromEnv(); fromEnv {
+		f.configNamedBy = "$" + envConfig
+	}
+	return nil
+}
+
+// checkFlagGroups runs cobra's flag-group checks (MarkFlagsMutuallyExclusive)
+// early, so that two sign-in modes are a usage error in sbctl's words.
+func checkFlagGroups(c *cobra.Command) error {
+	if err := c.ValidateFlagGroups(); err != nil {
+		return exclusiveFlagsErr(err)
+	}
+	return nil
+}
+
+// flagUsageErr makes every flag-parsing error a usage error (exit 2).
+func flagUsageErr(_ *cobra.Command, err error) error { return usageErr("%v", err) }
+
+// NewRootCmd builds the command tree on f, filling the dependencies f
+// lacks (the commands take theirs when they are built).
 func NewRootCmd(f *Factory) *cobra.Command {
+	f.setDefaults()
 	root := &cobra.Command{
 		Use:   "sbctl",
 		Short: "Keep your connected social-media profiles authenticated",
@@ -212,12 +287,12 @@ in a throwaway workspace.`,
 			if !(f.IO.InTTY && f.IO.OutTTY && f.IO.ErrTTY) {
 				return c.Help()
 			}
-			return runTUI(c.Context(), f)
+			flush := f.holdWarnings()
+			defer flush()
+			return runTUI(c.Context(), &tuiOptions{Manager: f.Manager, RunTUI: f.RunTUI})
 		},
 	}
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return usageErr("%v", err)
-	})
+	root.SetFlagErrorFunc(flagUsageErr)
 	pf := root.PersistentFlags()
 	pf.StringVar(&f.ConfigPath, "config", "", "config file (default $SBCTL_CONFIG or $XDG_CONFIG_HOME/sbctl/config.yaml)")
 	pf.StringVar(&f.TokenStore, "token-store", "", "where tokens live: keychain (default) or file (plain 0600 file, explicit opt-in; also $SBCTL_TOKEN_STORE)")
@@ -225,11 +300,11 @@ in a throwaway workspace.`,
 	_ = root.RegisterFlagCompletionFunc("token-store", cobra.FixedCompletions([]string{"keychain", "file"}, cobra.ShellCompDirectiveNoFileComp))
 
 	root.AddGroup(&cobra.Group{ID: "main", Title: "Profiles:"}, &cobra.Group{ID: "setup", Title: "Setup:"})
-	for _, c := range []*cobra.Command{newProfilesCmd(f), newGroupsCmd(f), newReauthCmd(f), newRefreshCmd(f), newTokenCmd(f)} {
+	for _, c := range []*cobra.Command{newProfilesCmd(f), newGroupsCmd(f), newReauthCmd(f, nil), newRefreshCmd(f, nil), newTokenCmd(f, nil)} {
 		c.GroupID = "main"
 		root.AddCommand(c)
 	}
-	for _, c := range []*cobra.Command{newProvidersCmd(f), newSandboxCmd(f), newDemoCmd(f), newDoctorCmd(f), newVersionCmd(f)} {
+	for _, c := range []*cobra.Command{newProvidersCmd(f), newSandboxCmd(f), newDemoCmd(f, nil), newDoctorCmd(f, nil), newVersionCmd(f, nil)} {
 		c.GroupID = "setup"
 		root.AddCommand(c)
 	}

@@ -17,15 +17,17 @@ import (
 
 func newSandboxCmd(f *Factory) *cobra.Command {
 	c := group("sandbox", "Run a local OAuth 2.0 / OIDC server to try sbctl and to test against",
-		newSandboxServeCmd(f),
-		newSandboxAccountCmd(f, "expire", "Expire every token of an account (reason: expired)"),
-		newSandboxAccountCmd(f, "revoke", "Revoke an account's grants, as if the user removed the app (reason: access_revoked)"),
-		newSandboxAccountCmd(f, "password-change", "Change an account's password: its grants die (reason: password_changed)"),
+		newSandboxServeCmd(f, nil),
+		newSandboxAccountCmd(f, "expire", "Expire every token of an account (reason: expired)", nil),
+		newSandboxAccountCmd(f, "revoke", "Revoke an account's grants, as if the user removed the app (reason: access_revoked)", nil),
+		newSandboxAccountCmd(f, "password-change", "Change an account's password: its grants die (reason: password_changed)", nil),
 	)
 	return c
 }
 
 type sandboxServeOptions struct {
+	IO *IOStreams
+
 	Addr          string
 	AutoApprove   bool
 	AccessTTL     time.Duration
@@ -35,8 +37,8 @@ type sandboxServeOptions struct {
 	Quiet         bool
 }
 
-func newSandboxServeCmd(f *Factory) *cobra.Command {
-	o := &sandboxServeOptions{AccessTTL: sandbox.DefaultAccessTTL, RefreshTTL: sandbox.DefaultRefreshTTL}
+func newSandboxServeCmd(f *Factory, runF func(*sandboxServeOptions) error) *cobra.Command {
+	o := &sandboxServeOptions{IO: f.IO, AccessTTL: sandbox.DefaultAccessTTL, RefreshTTL: sandbox.DefaultRefreshTTL}
 	c := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve a real OAuth 2.0 authorization server with OIDC discovery on loopback",
@@ -62,7 +64,7 @@ Accounts are chosen with login_hint (default "sandbox-user"); make their
 grants die with 'sbctl sandbox expire|revoke|password-change <account>'.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(c *cobra.Command, _ []string) error {
-			return runSandboxServe(c.Context(), f, o)
+			return runWith(c.Context(), o, runF, runSandboxServe)
 		},
 	}
 	fl := c.Flags()
@@ -76,14 +78,14 @@ grants die with 'sbctl sandbox expire|revoke|password-change <account>'.`,
 	return c
 }
 
-func runSandboxServe(ctx context.Context, f *Factory, o *sandboxServeOptions) error {
+func runSandboxServe(ctx context.Context, o *sandboxServeOptions) error {
 	opts := sandbox.Options{
 		Addr: o.Addr, AutoApprove: o.AutoApprove, AccessTTL: o.AccessTTL, RefreshTTL: o.RefreshTTL,
-		RotateRefresh: o.RotateRefresh, TokenLatency: o.TokenLatency, Now: f.IO.Now,
+		RotateRefresh: o.RotateRefresh, TokenLatency: o.TokenLatency, Now: o.IO.Now,
 	}
 	if !o.Quiet {
 		// The sandbox's log lines already start with "sandbox: ".
-		opts.Logf = func(format string, args ...any) { fmt.Fprintf(f.IO.ErrOut, format+"\n", args...) }
+		opts.Logf = func(format string, args ...any) { fmt.Fprintf(o.IO.ErrOut, format+"\n", args...) }
 	}
 	srv, err := sandbox.New(opts)
 	if err != nil {
@@ -97,49 +99,65 @@ func runSandboxServe(ctx context.Context, f *Factory, o *sandboxServeOptions) er
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(f.IO.Out, string(b))
-	if f.IO.ErrTTY {
-		fmt.Fprintf(f.IO.ErrOut, "Sandbox issuer %s is ready; Ctrl-C stops it.\n", srv.Issuer())
+	fmt.Fprintln(o.IO.Out, string(b))
+	if o.IO.ErrTTY {
+		fmt.Fprintf(o.IO.ErrOut, "Sandbox issuer %s is ready; Ctrl-C stops it.\n", srv.Issuer())
 	}
 	<-ctx.Done()
 	return nil
 }
 
-func newSandboxAccountCmd(f *Factory, action, short string) *cobra.Command {
-	var issuer string
+// sandboxAccountOptions are `sbctl sandbox expire|revoke|password-change`.
+type sandboxAccountOptions struct {
+	IO *IOStreams
+
+	Action  string // the admin endpoint: expire, revoke, password-change
+	Account string
+	Issuer  string
+}
+
+func newSandboxAccountCmd(f *Factory, action, short string, runF func(*sandboxAccountOptions) error) *cobra.Command {
+	o := &sandboxAccountOptions{IO: f.IO, Action: action}
 	c := &cobra.Command{
 		Use:   action + " <account> --issuer URL",
 		Short: short,
 		Args:  exactArgs(1, "one account (the sandbox subject, e.g. sandbox-user)"),
 		RunE: func(c *cobra.Command, args []string) error {
-			if issuer == "" {
+			o.Account = args[0]
+			if o.Issuer == "" {
 				return usageErr("--issuer is required: the issuer URL that `sbctl sandbox serve` printed")
 			}
-			u, err := url.Parse(issuer)
+			u, err := url.Parse(o.Issuer)
 			if err != nil || u.Scheme != "http" || u.Host == "" {
-				return usageErr("--issuer %q is not the sandbox's http://127.0.0.1:PORT issuer", issuer)
+				return usageErr("--issuer %q is not the sandbox's http://127.0.0.1:PORT issuer", o.Issuer)
 			}
-			endpoint := strings.TrimSuffix(issuer, "/") + "/sandbox/accounts/" + url.PathEscape(args[0]) + "/" + action
-			req, err := http.NewRequestWithContext(c.Context(), http.MethodPost, endpoint, nil)
-			if err != nil {
-				return err
-			}
-			resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
-			if err != nil {
-				return fmt.Errorf("cannot reach the sandbox at %s: is `sbctl sandbox serve` running?", issuer)
-			}
-			defer resp.Body.Close()
-			body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-			switch {
-			case resp.StatusCode == http.StatusNotFound:
-				return fmt.Errorf("the sandbox has no account %q (accounts exist once they have signed in)", args[0])
-			case resp.StatusCode/100 != 2:
-				return fmt.Errorf("the sandbox answered %s: %s", resp.Status, strings.TrimSpace(string(body)))
-			}
-			fmt.Fprintf(f.IO.ErrOut, "Sandbox account %q: %s done.\n", args[0], action)
-			return nil
+			return runWith(c.Context(), o, runF, runSandboxAccount)
 		},
 	}
-	c.Flags().StringVar(&issuer, "issuer", "", "the sandbox's issuer URL")
+	c.Flags().StringVar(&o.Issuer, "issuer", "", "the sandbox's issuer URL")
 	return c
+}
+
+// runSandboxAccount asks a running sandbox's admin endpoint to kill an
+// account's grants.
+func runSandboxAccount(ctx context.Context, o *sandboxAccountOptions) error {
+	endpoint := strings.TrimSuffix(o.Issuer, "/") + "/sandbox/accounts/" + url.PathEscape(o.Account) + "/" + o.Action
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		return fmt.Errorf("cannot reach the sandbox at %s: is `sbctl sandbox serve` running?", o.Issuer)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+	switch {
+	case resp.StatusCode == http.StatusNotFound:
+		return fmt.Errorf("the sandbox has no account %q (accounts exist once they have signed in)", o.Account)
+	case resp.StatusCode/100 != 2:
+		return fmt.Errorf("the sandbox answered %s: %s", resp.Status, strings.TrimSpace(string(body)))
+	}
+	fmt.Fprintf(o.IO.ErrOut, "Sandbox account %q: %s done.\n", o.Account, o.Action)
+	return nil
 }

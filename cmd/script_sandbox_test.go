@@ -15,6 +15,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/sbctl/sbctl/auth/sandbox"
+	"github.com/sbctl/sbctl/auth/sandbox/sandboxtest"
 	"github.com/sbctl/sbctl/config"
 )
 
@@ -80,7 +81,7 @@ func scriptServer(ts *testscript.TestScript) *sandbox.Server {
 // sandbox-start [--rotate] [--access-ttl D] [--refresh-ttl D] starts an
 // auto-approving sandbox in the test process and sets $ISSUER.
 func cmdSandboxStart(ts *testscript.TestScript, neg bool, args []string) {
-	opts := sandbox.Options{AutoApprove: true}
+	opts := sandbox.Options{AutoApprove: true} // Listen, unlike Start, takes opts as they are
 	for i := 0; i < len(args); i++ {
 		switch args[i] {
 		case "--rotate":
@@ -104,9 +105,8 @@ func cmdSandboxStart(ts *testscript.TestScript, neg bool, args []string) {
 		// different sandboxes.
 		ts.Fatalf("sandbox-start: this script already started a sandbox")
 	}
-	srv, err := sandbox.New(opts)
+	srv, err := sandboxtest.Listen(opts)
 	ts.Check(err)
-	ts.Check(srv.Start())
 	ts.Defer(func() { _ = srv.Close() })
 	slot.srv = srv
 	ts.Setenv("ISSUER", srv.Issuer())
@@ -161,6 +161,7 @@ func cmdSandboxAccount(ts *testscript.TestScript, neg bool, args []string) {
 // writing while another's sandbox-stat reads: the race the old package-level
 // map had).
 func TestSandboxCommandsKeepStatePerScript(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for i := range 8 {
 		// The commands must reach the sandbox whose issuer sandbox-start

@@ -36,6 +36,7 @@ const scriptNow = "2026-11-26T12:00:00Z"
 // TestScripts runs testdata/script/*.txtar: whole-CLI behaviour, both
 // terminal and pipe output, every exit code.
 func TestScripts(t *testing.T) {
+	t.Parallel() // every script has its own hermetic tree and sandbox
 	testscript.Run(t, testscript.Params{
 		Dir:                 filepath.Join("..", "testdata", "script"),
 		RequireExplicitExec: true,

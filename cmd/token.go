@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -10,12 +11,15 @@ import (
 )
 
 type tokenOptions struct {
+	IO      *IOStreams
+	Manager func() (*profiles.Manager, error)
+
 	Name   string
 	MinTTL time.Duration
 }
 
-func newTokenCmd(f *Factory) *cobra.Command {
-	o := &tokenOptions{MinTTL: profiles.DefaultMinTTL}
+func newTokenCmd(f *Factory, runF func(*tokenOptions) error) *cobra.Command {
+	o := &tokenOptions{IO: f.IO, Manager: f.Manager, MinTTL: profiles.DefaultMinTTL}
 	c := &cobra.Command{
 		Use:   "token <name>",
 		Short: "Print a valid access token for scripts (renewed first when needed)",
@@ -33,24 +37,28 @@ has not expired yet.`,
 		ValidArgsFunction: completeProfiles(f),
 		RunE: func(c *cobra.Command, args []string) error {
 			o.Name = args[0]
-			m, err := f.Manager()
-			if err != nil {
-				return err
-			}
-			tok, err := m.Token(c.Context(), o.Name, o.MinTTL)
-			if err != nil {
-				return err
-			}
-			// Stored tokens are checked (SECURITY 29); one stored by an
-			// older sbctl is checked here, so stdout never carries a
-			// control character or a second line.
-			if err := profiles.CheckTokenText("the stored access token of "+o.Name, tok); err != nil {
-				return fmt.Errorf("%w; run `sbctl reauth %s` to replace it", err, o.Name)
-			}
-			_, err = fmt.Fprintln(f.IO.Out, tok)
-			return err
+			return runWith(c.Context(), o, runF, runToken)
 		},
 	}
 	c.Flags().Var(durationFlag{&o.MinTTL}, "min-ttl", "renew first if the token expires within this")
 	return c
+}
+
+func runToken(ctx context.Context, o *tokenOptions) error {
+	m, err := o.Manager()
+	if err != nil {
+		return err
+	}
+	tok, err := m.Token(ctx, o.Name, o.MinTTL)
+	if err != nil {
+		return err
+	}
+	// Stored tokens are checked (SECURITY 29); one stored by an older
+	// sbctl is checked here, so stdout never carries a control character
+	// or a second line.
+	if err := profiles.CheckTokenText("the stored access token of "+o.Name, tok); err != nil {
+		return fmt.Errorf("%w; run `sbctl reauth %s` to replace it", err, o.Name)
+	}
+	_, err = fmt.Fprintln(o.IO.Out, tok)
+	return err
 }

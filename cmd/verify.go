@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 
 	"charm.land/lipgloss/v2"
@@ -10,6 +11,9 @@ import (
 )
 
 type verifyOptions struct {
+	IO      *IOStreams
+	Manager func() (*profiles.Manager, error)
+
 	Names       []string
 	All         bool
 	Concurrency int
@@ -17,8 +21,8 @@ type verifyOptions struct {
 	Quiet       bool
 }
 
-func newProfilesVerifyCmd(f *Factory) *cobra.Command {
-	o := &verifyOptions{}
+func newProfilesVerifyCmd(f *Factory, runF func(*verifyOptions) error) *cobra.Command {
+	o := &verifyOptions{IO: f.IO, Manager: f.Manager}
 	c := &cobra.Command{
 		Use:   "verify [<name>...|--all]",
 		Short: "Ask each network whether a profile's grant is still good",
@@ -44,7 +48,7 @@ server) or are unknown, 0 otherwise.`,
 			if err := profiles.CheckConcurrency(o.Concurrency); err != nil {
 				return err
 			}
-			return runVerify(c, f, o)
+			return runWith(c.Context(), o, runF, runVerify)
 		},
 	}
 	c.Flags().BoolVarP(&o.All, "all", "a", false, "every profile")
@@ -54,76 +58,102 @@ server) or are unknown, 0 otherwise.`,
 	return c
 }
 
-func runVerify(c *cobra.Command, f *Factory, o *verifyOptions) error {
-	m, err := f.Manager()
+// verified is what a verify found: the verified profiles as they now
+// stand, by name, and their tally.
+type verified struct {
+	results []profiles.VerifyResult
+	byName  map[string]profiles.View
+	sum     profiles.CheckResult
+	failed  int // results whose question could not be answered
+}
+
+func runVerify(ctx context.Context, o *verifyOptions) error {
+	m, err := o.Manager()
 	if err != nil {
 		return err
 	}
-	results, err := m.Verify(c.Context(), o.Names, o.All, o.Concurrency)
+	results, err := m.Verify(ctx, o.Names, o.All, o.Concurrency)
 	if err != nil && results == nil {
 		return err
 	}
-	names := map[string]bool{}
-	for _, r := range results {
-		names[r.Name] = true
-	}
-	views, lerr := m.List(c.Context(), profiles.Filter{})
+	v, lerr := collectVerified(ctx, m, results)
 	if lerr != nil {
 		return lerr
 	}
-	byName := map[string]profiles.View{}
-	var verified []profiles.View
-	for _, v := range views {
-		if names[v.Name] {
-			byName[v.Name] = v
-			verified = append(verified, v)
-		}
-	}
-	sum := profiles.Summarize(verified)
-	failed := 0
-	for _, r := range results {
-		if r.Failed {
-			failed++
-		}
-	}
-	switch {
-	case o.Quiet:
-	case o.Format == formatJSON:
-		if _, err := printList(f.IO.Out, formatJSON, results); err != nil {
-			return err
-		}
-	default:
-		st := newStyles()
-		rows := make([][]string, len(results))
-		for i, r := range results {
-			v := byName[r.Name]
-			what := "valid"
-			switch {
-			case r.Failed:
-				what = "could not check: " + oneLine(r.Message)
-			case !r.Valid && r.Message != "":
-				what = oneLine(r.Message)
-			}
-			if r.Check != "" {
-				what += " (" + r.Check + ")"
-			}
-			rows[i] = []string{"", r.Name, string(v.Status), what}
-		}
-		_ = renderTable(f.IO.ColorErr(), false, nil, rows, func(row, col int) lipgloss.Style {
-			if col == 2 {
-				return st.status(byName[results[row].Name].Status)
-			}
-			return lipgloss.NewStyle()
-		})
-		fmt.Fprintf(f.IO.ErrOut, "%d verified: %d need action now, %d expiring, %d could not be checked.\n", len(results), len(sum.NeedAction), len(sum.Expiring), failed)
+	if perr := reportVerify(o, v); perr != nil {
+		return perr
 	}
 	if err != nil {
 		return err
 	}
 	// Nothing known to be wrong but not everything could be asked is exit
 	// 1: a cron job must not take that for "all fine".
-	if code := sum.ExitCode(failed); code != ExitOK {
+	if code := v.sum.ExitCode(v.failed); code != ExitOK {
 		return withCode(code, nil)
 	}
 	return nil
+}
+
+// collectVerified reads the verified profiles' statuses once the answers
+// are recorded, and tallies them (profiles.Summarize).
+func collectVerified(ctx context.Context, m *profiles.Manager, results []profiles.VerifyResult) (verified, error) {
+	v := verified{results: results, byName: map[string]profiles.View{}}
+	names := map[string]bool{}
+	for _, r := range results {
+		names[r.Name] = true
+		if r.Failed {
+			v.failed++
+		}
+	}
+	views, err := m.List(ctx, profiles.Filter{})
+	if err != nil {
+		return v, err
+	}
+	var list []profiles.View
+	for _, view := range views {
+		if names[view.Name] {
+			v.byName[view.Name] = view
+			list = append(list, view)
+		}
+	}
+	v.sum = profiles.Summarize(list)
+	return v, nil
+}
+
+func reportVerify(o *verifyOptions, v verified) error {
+	switch {
+	case o.Quiet:
+		return nil
+	case o.Format == formatJSON:
+		_, err := printList(o.IO.Out, formatJSON, v.results)
+		return err
+	}
+	st := newStyles()
+	rows := make([][]string, len(v.results))
+	for i, r := range v.results {
+		rows[i] = []string{"", r.Name, string(v.byName[r.Name].Status), verifyAnswer(r)}
+	}
+	_ = renderTable(o.IO.ColorErr(), false, nil, rows, func(row, col int) lipgloss.Style {
+		if col == 2 {
+			return st.status(v.byName[v.results[row].Name].Status)
+		}
+		return lipgloss.NewStyle()
+	})
+	fmt.Fprintf(o.IO.ErrOut, "%d verified: %d need action now, %d expiring, %d could not be checked.\n", len(v.results), len(v.sum.NeedAction), len(v.sum.Expiring), v.failed)
+	return nil
+}
+
+// verifyAnswer is what the network said about one profile, in a few words.
+func verifyAnswer(r profiles.VerifyResult) string {
+	what := "valid"
+	switch {
+	case r.Failed:
+		what = "could not check: " + oneLine(r.Message)
+	case !r.Valid && r.Message != "":
+		what = oneLine(r.Message)
+	}
+	if r.Check != "" {
+		what += " (" + r.Check + ")"
+	}
+	return what
 }

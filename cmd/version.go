@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"runtime/debug"
@@ -23,14 +24,23 @@ func Version() string {
 	return "dev"
 }
 
-func newVersionCmd(f *Factory) *cobra.Command {
+type versionOptions struct {
+	IO *IOStreams
+}
+
+func newVersionCmd(f *Factory, runF func(*versionOptions) error) *cobra.Command {
+	o := &versionOptions{IO: f.IO}
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print sbctl's version",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(c *cobra.Command, _ []string) error {
-			_, err := fmt.Fprintf(f.IO.Out, "sbctl %s (%s, %s/%s)\n", Version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
-			return err
+			return runWith(c.Context(), o, runF, runVersion)
 		},
 	}
+}
+
+func runVersion(_ context.Context, o *versionOptions) error {
+	_, err := fmt.Fprintf(o.IO.Out, "sbctl %s (%s, %s/%s)\n", Version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return err
 }

@@ -15,13 +15,17 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/sbctl/sbctl/auth"
 )
 
 // DefaultExpiringWithin is the `expiring` window when the config sets none.
 const DefaultExpiringWithin = 7 * Day
 
-// Redirect modes a provider may be set to (SPEC §5).
-var RedirectModes = []string{"loopback", "relay", "manual", "device"}
+// RedirectModes are the redirect modes a provider may be set to (SPEC §5),
+// as the file spells them: auth's vocabulary (auth.RedirectModeNames), so
+// the config accepts exactly what the presets and the flow know.
+var RedirectModes = auth.RedirectModeNames()
 
 // Config is the parsed configuration file. Lists keep the file's order.
 type Config struct {
@@ -125,7 +129,7 @@ type NotFoundError struct {
 func (e *NotFoundError) Error() string {
 	by := e.NamedBy
 	if by == "" {
-		by = "--config/" + EnvConfig
+		by = "--config/SBCTL_CONFIG"
 	}
 	return fmt.Sprintf("%s: no such file; create it, or fix the path given by %s", e.Path, by)
 }

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -140,24 +139,5 @@ func TestClosest(t *testing.T) {
 	}
 	if distance("ab", "ba") != 1 {
 		t.Error("a transposition is one edit")
-	}
-}
-
-func TestWriteFileAtomicKeepsMode(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "c.yaml")
-	if err := os.WriteFile(p, []byte("old"), 0o640); err != nil {
-		t.Fatal(err)
-	}
-	if err := WriteFileAtomic(p, []byte("new"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	st, _ := os.Stat(p)
-	b, _ := os.ReadFile(p)
-	if string(b) != "new" || st.Mode().Perm() != 0o640 {
-		t.Errorf("content %q mode %v", b, st.Mode().Perm())
-	}
-	entries, _ := os.ReadDir(filepath.Dir(p))
-	if len(entries) != 1 {
-		t.Errorf("temp files left behind: %v", entries)
 	}
 }

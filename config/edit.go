@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -14,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/sbctl/sbctl/auth/fsx"
 )
 
 // Edits change the file's text line by line instead of re-encoding the YAML
@@ -129,7 +129,7 @@ func (c *Config) Save() error {
 	if !c.source.known {
 		// Text that was never read from the file (Parse): nothing to
 		// compare with.
-		if err := WriteFileAtomic(realPath(c.Path), c.src, 0o644); err != nil {
+		if err := fsx.WriteFile(realPath(c.Path), c.src, fsx.KeepPerm(0o644)); err != nil {
 			return fmt.Errorf("saving config: %w", err)
 		}
 		c.Exists = true
@@ -147,70 +147,6 @@ func (c *Config) Save() error {
 		return &ChangedError{Path: c.Path, Why: "another program saved it after sbctl read it"}
 	}
 	return nil
-}
-
-// WriteFileAtomic replaces path with data (see Save). An existing file keeps
-// its permissions. Callers hold a lock for path, so temp files of path
-// found here were left by a writer that died (killed between create and
-// rename); they may hold secrets and are removed.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	RemoveTempFiles(dir, "."+filepath.Base(path)+".tmp-")
-	if st, err := os.Stat(path); err == nil {
-		perm = st.Mode().Perm()
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after a successful rename
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	SyncDir(dir)
-	return nil
-}
-
-// RemoveTempFiles deletes files in dir whose names start with prefix: the
-// temp files of dead writers. Best effort.
-func RemoveTempFiles(dir, prefix string) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return
-	}
-	for _, e := range entries {
-		if !e.IsDir() && strings.HasPrefix(e.Name(), prefix) {
-			_ = os.Remove(filepath.Join(dir, e.Name()))
-		}
-	}
-}
-
-// SyncDir makes a rename in dir durable (best effort: some filesystems
-// refuse fsync on directories).
-func SyncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
 }
 
 // section finds a top-level key and its value.

@@ -33,19 +33,6 @@ func TestLoadMissingExplicitPathIsAnError(t *testing.T) {
 	}
 }
 
-func TestPathFromEnv(t *testing.T) {
-	// t.Setenv: not parallel.
-	t.Setenv(EnvConfig, "/etc/sbctl.yaml")
-	if p, ok := PathFromEnv(); p != "/etc/sbctl.yaml" || !ok || Path() != p {
-		t.Errorf("PathFromEnv() = %q, %v; Path() = %q", p, ok, Path())
-	}
-	t.Setenv(EnvConfig, "")
-	t.Setenv("XDG_CONFIG_HOME", "/xdg")
-	if p, ok := PathFromEnv(); p != filepath.Join("/xdg", "sbctl", "config.yaml") || ok || Path() != p {
-		t.Errorf("PathFromEnv() = %q, %v; Path() = %q", p, ok, Path())
-	}
-}
-
 // A second YAML document would be ignored by the parser (and an entry
 // appended after `---` lost): it is an error.
 func TestParseRefusesSecondDocument(t *testing.T) {

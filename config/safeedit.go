@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/sbctl/sbctl/auth/fsx"
 )
 
 // A command edits the config it read when it started, but the file may
@@ -349,8 +351,6 @@ func (p *Pending) probe() error {
 	return os.Remove(tmp)
 }
 
-func (p *Pending) tempPrefix() string { return "." + filepath.Base(p.real) + ".tmp-" }
-
 // writeTemp writes the result to a new file beside the config, with the
 // config's permissions, synced.
 func (p *Pending) writeTemp() (string, os.FileInfo, error) {
@@ -362,34 +362,7 @@ func (p *Pending) writeTemp() (string, os.FileInfo, error) {
 	if p.source.info != nil {
 		perm = p.source.info.Mode().Perm()
 	}
-	f, err := os.CreateTemp(dir, p.tempPrefix()+"*")
-	if err != nil {
-		return "", nil, err
-	}
-	fi, err := writeSynced(f, p.result.src, perm)
-	if err != nil {
-		os.Remove(f.Name())
-		return "", nil, err
-	}
-	return f.Name(), fi, nil
-}
-
-func writeSynced(f *os.File, data []byte, perm fs.FileMode) (os.FileInfo, error) {
-	defer f.Close()
-	if _, err := f.Write(data); err != nil {
-		return nil, err
-	}
-	if err := f.Chmod(perm); err != nil {
-		return nil, err
-	}
-	if err := f.Sync(); err != nil {
-		return nil, err
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	return fi, f.Close()
+	return fsx.WriteTemp(dir, fsx.TempPrefix(p.real), p.result.src, perm)
 }
 
 // writeOnce writes the result if the file is still what it was computed
@@ -401,7 +374,7 @@ func (p *Pending) writeOnce(ctx context.Context) (bool, error) {
 	dir := filepath.Dir(p.real)
 	// Callers hold the config lock: temp files found here were left by a
 	// writer that died between creating and renaming one.
-	RemoveTempFiles(dir, p.tempPrefix())
+	fsx.RemoveTempFiles(dir, fsx.TempPrefix(p.real))
 	tmp, ours, err := p.writeTemp()
 	if err != nil {
 		return false, fmt.Errorf("cannot write %s: %w; nothing written", p.start.Path, err)
@@ -411,7 +384,7 @@ func (p *Pending) writeOnce(ctx context.Context) (bool, error) {
 	if err != nil || !written {
 		return false, err
 	}
-	SyncDir(dir)
+	_ = fsx.SyncDir(dir) // best effort: the file itself is synced
 	p.result.Exists = true
 	p.result.source = Source{Exists: true, Size: ours.Size(), ModTime: ours.ModTime(), SHA256: sha256.Sum256(p.result.src), info: ours, known: true}
 	return true, nil

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/sbctl/sbctl/auth"
 )
 
 // Every field has one YAML type. A value of another type is refused at its
@@ -146,29 +148,23 @@ func (v *validator) url(n *yaml.Node, where string) (string, bool) {
 	return s, true
 }
 
-// clientAuthNames maps the names servers use (RFC 8414
-// token_endpoint_auth_methods_supported) and sbctl's short names to the
-// two styles sbctl implements.
-var clientAuthNames = []struct{ name, style string }{
-	{"client_secret_basic", "basic"}, {"basic", "basic"},
-	{"client_secret_post", "body"}, {"post", "body"}, {"body", "body"},
-}
-
 // unsupportedClientAuth are registered methods sbctl does not implement:
 // each gets its own answer instead of a did-you-mean.
 var unsupportedClientAuth = []string{"private_key_jwt", "client_secret_jwt", "tls_client_auth", "self_signed_tls_client_auth"}
 
+// clientAuth reads a client_auth setting and stores the method it names
+// ("basic" or "body"). The names are auth's (auth.ClientAuthNames); the
+// file must spell them exactly, as it always had to, though auth reads
+// other spellings from servers and programs.
 func (v *validator) clientAuth(n *yaml.Node, where string) string {
 	s, ok := v.text(n, where)
 	if !ok {
 		return ""
 	}
-	names := make([]string, len(clientAuthNames))
-	for i, a := range clientAuthNames {
-		if a.name == s {
-			return a.style
-		}
-		names[i] = a.name
+	names := auth.ClientAuthNames()
+	if slices.Contains(names, s) {
+		a, _ := auth.ParseClientAuth(s)
+		return a.String()
 	}
 	switch {
 	case s == "none":

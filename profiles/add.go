@@ -39,11 +39,11 @@ func (m *Manager) validateAdd(s AddSpec) error {
 	if err := config.ValidateName("profile", s.Name); err != nil {
 		return &UsageError{Msg: err.Error()}
 	}
-	if p, ok := m.Config.Profile(s.Name); ok {
-		return &UsageError{Msg: fmt.Sprintf("profile %q already exists (%s:%d); pick another name, or run `sbctl reauth %s` to reconnect it", s.Name, m.Config.Path, p.Line, s.Name)}
+	if p, ok := m.config().Profile(s.Name); ok {
+		return &UsageError{Msg: fmt.Sprintf("profile %q already exists (%s:%d); pick another name, or run `sbctl reauth %s` to reconnect it", s.Name, m.config().Path, p.Line, s.Name)}
 	}
 	if s.Provider == "" {
-		return &UsageError{Msg: "--provider is required: name an entry of `providers:` in " + m.Config.Path}
+		return &UsageError{Msg: "a provider is required: name an entry of `providers:` in " + m.config().Path}
 	}
 	if _, err := m.Provider(s.Provider); err != nil {
 		return err
@@ -145,8 +145,11 @@ func (e *ImportRejectedError) Error() string {
 	if r == "" {
 		r = auth.ReasonInvalid
 	}
-	return fmt.Sprintf("added profile %q, but the network rejected the token: %s [%s]; connect it with `sbctl reauth %s`", e.Name, r.Explain(), r, e.Name)
+	return fmt.Sprintf("added profile %q, but the network rejected the token: %s [%s]", e.Name, r.Explain(), r)
 }
+
+// Profile names the profile that needs a reauth.
+func (e *ImportRejectedError) Profile() string { return e.Name }
 
 func (e *ImportRejectedError) Unwrap() error { return e.Err }
 

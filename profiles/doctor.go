@@ -2,13 +2,9 @@ package profiles
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -16,12 +12,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sbctl/sbctl/auth/flow"
 	"github.com/sbctl/sbctl/auth/provider"
 	"github.com/sbctl/sbctl/auth/store"
 )
 
-// Check is one line of `sbctl doctor`.
-type Check struct {
+// DoctorCheck is one line of `sbctl doctor`.
+type DoctorCheck struct {
 	Name   string `json:"name"`
 	OK     bool   `json:"ok"`
 	Warn   bool   `json:"warning,omitempty"`
@@ -31,14 +28,14 @@ type Check struct {
 
 // Doctor checks what sbctl needs: the config (already loaded by Open), the
 // state directory, the token store, a browser and the clock.
-func (m *Manager) Doctor(ctx context.Context) []Check {
-	var out []Check
-	cfgDetail := fmt.Sprintf("%s: %d providers, %d groups, %d profiles", m.Config.Path, len(m.Config.Providers), len(m.Config.Groups), len(m.Config.Profiles))
-	if !m.Config.Exists {
-		out = append(out, Check{Name: "config", OK: true, Warn: true, Detail: m.Config.Path + " does not exist yet",
+func (m *Manager) Doctor(ctx context.Context) []DoctorCheck {
+	var out []DoctorCheck
+	cfgDetail := fmt.Sprintf("%s: %d providers, %d groups, %d profiles", m.config().Path, len(m.config().Providers), len(m.config().Groups), len(m.config().Profiles))
+	if !m.config().Exists {
+		out = append(out, DoctorCheck{Name: "config", OK: true, Warn: true, Detail: m.config().Path + " does not exist yet",
 			Fix: "create it with a `providers:` section (see README.md), or run `sbctl profiles add`"})
 	} else {
-		out = append(out, Check{Name: "config", OK: true, Detail: cfgDetail})
+		out = append(out, DoctorCheck{Name: "config", OK: true, Detail: cfgDetail})
 	}
 	out = append(out, m.checkStateDir(ctx))
 	out = append(out, m.checkStore(ctx))
@@ -50,8 +47,8 @@ func (m *Manager) Doctor(ctx context.Context) []Check {
 	return out
 }
 
-func (m *Manager) checkStateDir(ctx context.Context) Check {
-	c := Check{Name: "state", Detail: m.State.Path}
+func (m *Manager) checkStateDir(ctx context.Context) DoctorCheck {
+	c := DoctorCheck{Name: "state", Detail: m.State.Path}
 	_, err := m.State.Load()
 	switch {
 	case errors.Is(err, ErrStateCorrupt):
@@ -73,25 +70,16 @@ func (m *Manager) checkStateDir(ctx context.Context) Check {
 }
 
 // checkStore writes, reads and deletes a probe item.
-func (m *Manager) checkStore(ctx context.Context) Check {
-	c := Check{Name: "token store"}
+func (m *Manager) checkStore(ctx context.Context) DoctorCheck {
+	c := DoctorCheck{Name: "token store"}
 	s, err := m.Store()
 	if err != nil {
 		c.Detail = err.Error()
 		return c
 	}
 	c.Detail = s.Describe()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	key := "doctor-probe:" + hex.EncodeToString(b[:])
-	if err := s.Set(ctx, key, "probe"); err != nil {
+	if err := ProbeStore(ctx, s); err != nil {
 		c.Detail, c.Fix = err.Error(), storeFix()
-		return c
-	}
-	v, err := s.Get(ctx, key)
-	_ = s.Delete(ctx, key)
-	if err != nil || v != "probe" {
-		c.Detail, c.Fix = fmt.Sprintf("%s: wrote a probe item but could not read it back (%v)", s.Describe(), err), storeFix()
 		return c
 	}
 	c.OK = true
@@ -110,38 +98,25 @@ func storeFix() string {
 	return "unlock the keychain, or opt in to the plain-file store with --token-store file"
 }
 
-// checkBrowser finds what `sbctl reauth` would open.
-func checkBrowser() Check {
-	c := Check{Name: "browser"}
-	for _, env := range []string{"SBCTL_BROWSER", "BROWSER"} {
-		if v := strings.TrimSpace(os.Getenv(env)); v != "" {
-			prog := strings.Fields(v)[0]
-			if p, err := exec.LookPath(prog); err == nil {
-				c.OK, c.Detail = true, fmt.Sprintf("$%s: %s", env, p)
-			} else {
-				c.Detail, c.Fix = fmt.Sprintf("$%s names %q, which is not an executable on PATH", env, prog), "fix $"+env+", or use `sbctl reauth --no-browser` and open the printed URL yourself"
-			}
-			return c
+// checkBrowser says what `sbctl reauth` would open (flow.ResolveBrowser,
+// the resolution the sign-in itself uses).
+func checkBrowser() DoctorCheck {
+	c := DoctorCheck{Name: "browser"}
+	b, err := flow.ResolveBrowser()
+	switch {
+	case err == nil:
+		c.OK, c.Detail = true, b.Program
+		if b.Source != "system" {
+			c.Detail = b.Source + ": " + b.Program
 		}
-	}
-	var candidates []string
-	switch runtime.GOOS {
-	case "darwin":
-		candidates = []string{"open"}
-	case "windows":
-		candidates = []string{"rundll32"}
+	case errors.Is(err, flow.ErrNoBrowser):
+		c.OK, c.Warn = true, true
+		c.Detail = "no browser found (" + strings.Join(b.Candidates, ", ") + ")"
+		c.Fix = "sign-ins will print the URL to open elsewhere; on a headless machine use the manual or device sign-in"
 	default:
-		candidates = []string{"xdg-open", "x-www-browser", "www-browser", "wslview"}
+		c.Detail = err.Error()
+		c.Fix = "fix " + b.Source + ", or sign in with the printed URL (no browser) and open it yourself"
 	}
-	for _, name := range candidates {
-		if p, err := exec.LookPath(name); err == nil {
-			c.OK, c.Detail = true, p
-			return c
-		}
-	}
-	c.OK, c.Warn = true, true
-	c.Detail = "no browser found (" + strings.Join(candidates, ", ") + ")"
-	c.Fix = "`sbctl reauth` will print the URL to open elsewhere; or use --manual / --device on headless machines"
 	return c
 }
 
@@ -157,16 +132,16 @@ const clockProbes = 8
 // clock is compared with each configured provider's Date header, and the
 // largest skew is reported with its host. Providers that cannot be asked
 // (offline, no Date) are named, and are no failure.
-func (m *Manager) checkClock(ctx context.Context) Check {
+func (m *Manager) checkClock(ctx context.Context) DoctorCheck {
 	now := m.now()
-	c := Check{Name: "clock", Detail: now.UTC().Format(time.RFC3339)}
+	c := DoctorCheck{Name: "clock", Detail: now.UTC().Format(time.RFC3339)}
 	if now.Year() < 2025 {
 		c.Fix = "set the system clock (timedatectl set-ntp true): token expiry depends on it"
 		c.Detail += " is before 2025"
 		return c
 	}
 	c.OK = true
-	if len(m.Config.Providers) == 0 {
+	if len(m.config().Providers) == 0 {
 		return c
 	}
 	readings := m.measureClocks(ctx)
@@ -237,10 +212,10 @@ func clockNote(err error) string {
 func (m *Manager) measureClocks(ctx context.Context) []clockReading {
 	ctx, cancel := context.WithTimeout(ctx, clockCheckTimeout)
 	defer cancel()
-	out := make([]clockReading, len(m.Config.Providers))
+	out := make([]clockReading, len(m.config().Providers))
 	sem := make(chan struct{}, clockProbes)
 	var wg sync.WaitGroup
-	for i, cp := range m.Config.Providers {
+	for i, cp := range m.config().Providers {
 		out[i].provider = cp.Name
 		p, err := provider.New(Settings(cp), &http.Client{Timeout: clockCheckTimeout})
 		if err != nil {
@@ -277,12 +252,12 @@ func abs(d time.Duration) time.Duration {
 
 // checkRecovery moves renewed tokens waiting in recovery files into the
 // token store (see recovery.go); ok is false when none were waiting.
-func (m *Manager) checkRecovery(ctx context.Context) (Check, bool) {
+func (m *Manager) checkRecovery(ctx context.Context) (DoctorCheck, bool) {
 	restored, waiting := m.RestoreRecovered(ctx)
 	if len(restored) == 0 && len(waiting) == 0 {
-		return Check{}, false
+		return DoctorCheck{}, false
 	}
-	c := Check{Name: "recovery", OK: len(waiting) == 0}
+	c := DoctorCheck{Name: "recovery", OK: len(waiting) == 0}
 	var parts []string
 	if len(restored) > 0 {
 		parts = append(parts, fmt.Sprintf("moved the renewed tokens of %s from recovery files into the token store", strings.Join(restored, ", ")))

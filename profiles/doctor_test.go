@@ -46,7 +46,7 @@ func closedURL(t *testing.T) string {
 	return "http://" + addr
 }
 
-func clockCheck(t *testing.T, cfg string) Check {
+func clockCheck(t *testing.T, cfg string) DoctorCheck {
 	t.Helper()
 	m, _ := newWorkspace(t, cfg)
 	m.now = func() time.Time { return doctorNow }
@@ -58,7 +58,7 @@ func clockCheck(t *testing.T, cfg string) Check {
 		}
 	}
 	t.Fatal("doctor has no clock check")
-	return Check{}
+	return DoctorCheck{}
 }
 
 // The local clock 2 h ahead of one provider and close to another: doctor

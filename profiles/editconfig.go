@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/sbctl/sbctl/auth/fsx"
 	"github.com/sbctl/sbctl/config"
 )
 
@@ -26,7 +27,7 @@ func (m *Manager) editConfig(ctx context.Context, edit func(c *config.Config) er
 		return err
 	}
 	defer unlock()
-	cfg, err := config.Edit(ctx, m.Config, m.configEditOptions(removes), edit)
+	cfg, err := config.Edit(ctx, m.config(), m.configEditOptions(removes), edit)
 	if err != nil {
 		return err
 	}
@@ -52,7 +53,7 @@ func (m *Manager) prepareConfigEdit(ctx context.Context, edit func(c *config.Con
 		return nil, err
 	}
 	defer unlock()
-	p, err := config.PrepareEdit(ctx, m.Config, m.configEditOptions(removes), edit)
+	p, err := config.PrepareEdit(ctx, m.config(), m.configEditOptions(removes), edit)
 	if err != nil {
 		return nil, err
 	}
@@ -75,10 +76,10 @@ func (e *pendingConfigEdit) commit(ctx context.Context) error {
 }
 
 func (m *Manager) lockConfig(ctx context.Context) (func(), error) {
-	if err := privateDir(m.opts.StateDir); err != nil {
+	if err := stateDir.Make(m.opts.StateDir); err != nil {
 		return nil, err
 	}
-	return lockFile(ctx, filepath.Join(m.opts.StateDir, "config.lock"))
+	return stateDir.Lock(ctx, filepath.Join(m.opts.StateDir, "config.lock"), LockTimeout)
 }
 
 func (m *Manager) configEditOptions(removes []config.Entry) config.EditOptions {
@@ -88,7 +89,7 @@ func (m *Manager) configEditOptions(removes []config.Entry) config.EditOptions {
 // configWritten adopts the config just written and notes what was written
 // (see wroteConfig). Called under the config lock.
 func (m *Manager) configWritten(cfg *config.Config) {
-	m.Config = cfg
+	m.setConfig(cfg)
 	m.provMu.Lock()
 	m.provs = nil // built from the old config
 	m.provMu.Unlock()
@@ -99,7 +100,7 @@ func (m *Manager) configWritten(cfg *config.Config) {
 	b, _ := json.Marshal(lastConfigWrite{Path: realConfigPath(cfg.Path), SHA256: hex.EncodeToString(src.SHA256[:])})
 	// Best effort: without the note the next edit only compares more
 	// strictly.
-	_ = config.WriteFileAtomic(m.lastWritePath(), b, 0o600)
+	_ = fsx.WriteFile(m.lastWritePath(), b, fsx.KeepPerm(0o600))
 }
 
 // lastConfigWrite is the digest of the config text an sbctl command last
@@ -124,7 +125,7 @@ func (m *Manager) wroteConfig(sum [sha256.Size]byte) bool {
 	if json.Unmarshal(b, &w) != nil {
 		return false
 	}
-	return w.Path == realConfigPath(m.Config.Path) && w.SHA256 == hex.EncodeToString(sum[:])
+	return w.Path == realConfigPath(m.config().Path) && w.SHA256 == hex.EncodeToString(sum[:])
 }
 
 func realConfigPath(p string) string {

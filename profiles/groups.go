@@ -26,10 +26,10 @@ func (m *Manager) Groups(ctx context.Context) ([]GroupView, error) {
 	for _, v := range views {
 		byName[v.Name] = v.Status
 	}
-	out := make([]GroupView, 0, len(m.Config.Groups))
-	for _, g := range m.Config.Groups {
+	out := make([]GroupView, 0, len(m.config().Groups))
+	for _, g := range m.config().Groups {
 		gv := GroupView{Name: g.Name, Description: g.Description, Profiles: []string{}, Statuses: map[Status]int{}}
-		for _, p := range m.Config.Members(g.Name) {
+		for _, p := range m.config().Members(g.Name) {
 			gv.Profiles = append(gv.Profiles, p.Name)
 			gv.Statuses[byName[p.Name]]++
 		}
@@ -43,8 +43,8 @@ func (m *Manager) CreateGroup(ctx context.Context, name, description string) err
 	if err := config.ValidateName("group", name); err != nil {
 		return &UsageError{Msg: err.Error()}
 	}
-	if g, ok := m.Config.Group(name); ok {
-		return &UsageError{Msg: fmt.Sprintf("group %q already exists (%s:%d)", name, m.Config.Path, g.Line)}
+	if g, ok := m.config().Group(name); ok {
+		return &UsageError{Msg: fmt.Sprintf("group %q already exists (%s:%d)", name, m.config().Path, g.Line)}
 	}
 	return m.editConfig(ctx, func(c *config.Config) error { return c.AddGroup(name, description) })
 }
@@ -54,7 +54,7 @@ func (m *Manager) DeleteGroup(ctx context.Context, name string) (members []strin
 	if _, err := m.Group(name); err != nil {
 		return nil, err
 	}
-	for _, p := range m.Config.Members(name) {
+	for _, p := range m.config().Members(name) {
 		members = append(members, p.Name)
 	}
 	return members, m.editConfig(ctx, func(c *config.Config) error { return c.RemoveGroup(name) })

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/sbctl/sbctl/auth"
-	"github.com/sbctl/sbctl/config"
+	"github.com/sbctl/sbctl/auth/fsx"
 )
 
 // lockProfile takes the profile's cross-process lock (SPEC §6): a permanent
@@ -21,10 +21,10 @@ import (
 // or stores a profile's token.
 func (m *Manager) lockProfile(ctx context.Context, name string) (func(), error) {
 	dir := filepath.Join(m.opts.StateDir, "locks")
-	if err := privateDir(dir); err != nil {
+	if err := stateDir.Make(dir); err != nil {
 		return nil, err
 	}
-	return lockFile(ctx, filepath.Join(dir, fileName(name)+".lock"))
+	return stateDir.Lock(ctx, filepath.Join(dir, fileName(name)+".lock"), LockTimeout)
 }
 
 // fileName is a profile's name for its lock and marker files: the name
@@ -73,10 +73,10 @@ func refreshDigest(t *auth.Token) string {
 
 func (m *Manager) writeMarker(name string, t *auth.Token, note string) error {
 	b, _ := json.Marshal(renewalMarker{PID: os.Getpid(), StartedAt: m.now().UTC(), RefreshSHA256: refreshDigest(t), Note: note})
-	if err := privateDir(filepath.Dir(m.markerPath(name))); err != nil {
+	if err := stateDir.Make(filepath.Dir(m.markerPath(name))); err != nil {
 		return err
 	}
-	return config.WriteFileAtomic(m.markerPath(name), b, 0o600)
+	return fsx.WriteFile(m.markerPath(name), b, fsx.KeepPerm(0o600))
 }
 
 // noteMarker adds why a rotating renewal did not finish to its marker (a

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 	"unicode"
@@ -42,8 +41,8 @@ func Settings(p *config.Provider) provider.Settings {
 		Name: p.Name, Type: p.Type, ClientID: p.ClientID, Issuer: p.Issuer,
 		AuthURL: p.AuthURL, TokenURL: p.TokenURL, RevokeURL: p.RevokeURL, IntrospectURL: p.IntrospectURL,
 		UserinfoURL: p.UserinfoURL, DeviceAuthURL: p.DeviceAuthURL,
-		Scopes: p.Scopes, Redirect: provider.RedirectMode(p.Redirect), RedirectPort: p.RedirectPort,
-		RelayURL: p.RelayURL, GraphVersion: p.GraphVersion, AuthStyle: provider.AuthStyle(p.ClientAuth),
+		Scopes: p.Scopes, Redirect: p.Redirect, RedirectPort: p.RedirectPort,
+		RelayURL: p.RelayURL, GraphVersion: p.GraphVersion, ClientAuth: p.ClientAuth,
 		RedirectPath: p.RedirectPath,
 	}
 }
@@ -88,8 +87,8 @@ func (m *Manager) newProvider(ctx context.Context, name string, scopes []string)
 		s.Scopes = scopes
 	}
 	preset, _ := provider.Lookup(cp.Type)
-	if v := os.Getenv(ClientSecretEnv(name)); v != "" {
-		s.ClientSecret = strings.TrimSpace(v)
+	if v := m.clientSecretFromOutside(name); v != "" {
+		s.ClientSecret = v
 	} else if st, err := m.Store(); err == nil {
 		v, err := st.Get(ctx, store.ClientKey(name))
 		switch {
@@ -101,7 +100,7 @@ func (m *Manager) newProvider(ctx context.Context, name string, scopes []string)
 		}
 	}
 	if s.ClientID == "" {
-		return nil, fmt.Errorf("%s:%d: provider %q has no client_id: register an app with %s and put its client id in the config", m.Config.Path, cp.Line, name, preset.Title)
+		return nil, fmt.Errorf("%s:%d: provider %q has no client_id: register an app with %s and put its client id in the config", m.config().Path, cp.Line, name, preset.Title)
 	}
 	if preset.NeedsSecret && s.ClientSecret == "" {
 		return nil, fmt.Errorf("provider %q needs its app's client secret: run `sbctl providers set-secret %s` (it reads the secret from stdin into the keychain), or set %s", name, name, ClientSecretEnv(name))
@@ -110,13 +109,20 @@ func (m *Manager) newProvider(ctx context.Context, name string, scopes []string)
 	if err != nil {
 		// provider.New names the provider itself; say where it is defined.
 		msg := strings.TrimPrefix(err.Error(), fmt.Sprintf("provider %q: ", name))
-		return nil, fmt.Errorf("%s:%d: provider %q: %s", m.Config.Path, cp.Line, name, msg)
+		return nil, fmt.Errorf("%s:%d: provider %q: %s", m.config().Path, cp.Line, name, msg)
 	}
 	p.SetClock(m.now)
 	return p, nil
 }
 
-// Revoke revokes a token at its provider; used by `profiles remove`.
+func (m *Manager) clientSecretFromOutside(provider string) string {
+	if m.opts.ClientSecret == nil {
+		return ""
+	}
+	return strings.TrimSpace(m.opts.ClientSecret(provider))
+}
+
+// revokeAt revokes a token at its provider; `profiles remove` uses it.
 func (m *Manager) revokeAt(ctx context.Context, providerName string, t *auth.Token) error {
 	p, err := m.providerClient(ctx, providerName)
 	if err != nil {
@@ -160,13 +166,13 @@ type ProviderInfo struct {
 // no provider of that name is configured.
 func (m *Manager) DescribeProvider(name string) (ProviderInfo, error) {
 	var s provider.Settings
-	cp, configured := m.Config.Provider(name)
+	cp, configured := m.config().Provider(name)
 	if configured {
 		s = Settings(cp)
 	} else if _, ok := provider.Lookup(name); ok {
 		s = provider.Settings{Name: name, Type: name}
 	} else {
-		all := append(m.Config.ProviderNames(), PresetNames()...)
+		all := append(m.config().ProviderNames(), PresetNames()...)
 		return ProviderInfo{}, &NotFoundError{Kind: "provider", Name: name, Similar: config.Closest(name, all)}
 	}
 	pr, _ := provider.Lookup(s.Type)
@@ -185,14 +191,14 @@ func (m *Manager) DescribeProvider(name string) (ProviderInfo, error) {
 		Mode: string(pr.Redirect), AuthURL: pr.AuthURL, TokenURL: pr.TokenURL, RevokeURL: pr.RevokeURL,
 		Issuer: firstNonEmpty(s.Issuer, pr.Issuer), Scopes: pr.DefaultScopes, PKCE: string(pr.PKCE),
 		ClientAuth: describeClientAuth(pr, s), Renewal: string(pr.Renewal), RotatesTokens: pr.RotatesRefresh,
-		Check: pr.Check, NeedsSecret: pr.NeedsSecret, Notes: pr.Notes,
+		Check: string(pr.Check), NeedsSecret: pr.NeedsSecret, Notes: pr.Notes,
 	}
 	if configured {
 		info.ClientID = cp.ClientID
 		if len(cp.Scopes) > 0 {
 			info.Scopes = cp.Scopes
 		}
-		for _, p := range m.Config.Profiles {
+		for _, p := range m.config().Profiles {
 			if p.Provider == name {
 				info.Profiles++
 			}
@@ -212,16 +218,16 @@ func (m *Manager) DescribeProvider(name string) (ProviderInfo, error) {
 // config's choice, a network's documented method, or for the generic
 // kinds HTTP Basic with one fallback to the form (RFC 6749 §2.3.1).
 func describeClientAuth(pr provider.Preset, s provider.Settings) string {
-	if s.AuthStyle != "" {
-		if st, ok := provider.ParseAuthStyle(string(s.AuthStyle)); ok {
-			return string(st)
+	if s.ClientAuth != "" {
+		if a, ok := auth.ParseClientAuth(s.ClientAuth); ok {
+			return a.String()
 		}
-		return string(s.AuthStyle)
+		return s.ClientAuth
 	}
 	if pr.Name == provider.TypeOIDC || pr.Name == provider.TypeOAuth2 {
 		return "basic, then body once if the server refuses it"
 	}
-	return string(pr.AuthStyle)
+	return pr.ClientAuth.String()
 }
 
 // redirectToRegister is the redirect URI the user registers with the
@@ -237,14 +243,14 @@ func redirectToRegister(pr provider.Preset, s provider.Settings, path string) (u
 	if port == 0 {
 		port = pr.FixedPort
 	}
-	switch provider.RedirectMode(pr.Redirect) {
-	case provider.RedirectRelay:
+	switch pr.Redirect {
+	case auth.RedirectRelay:
 		note = "host the page of `sbctl providers relay-page` over HTTPS, register its address, and set relay_url"
 		if s.RelayURL != "" {
 			return s.RelayURL, note
 		}
 		return "https://<your relay page>", note
-	case provider.RedirectDevice:
+	case auth.RedirectDevice:
 		return "", "none: the device flow needs no redirect URI"
 	}
 	if port == 0 {
@@ -306,8 +312,8 @@ func (m *Manager) AddProvider(ctx context.Context, s ProviderSpec) (ProviderInfo
 		}
 		return ProviderInfo{}, &UsageError{Msg: msg}
 	}
-	if cp, exists := m.Config.Provider(s.Name); exists {
-		return ProviderInfo{}, &UsageError{Msg: fmt.Sprintf("provider %q already exists (%s:%d); edit it there, or choose another name", s.Name, m.Config.Path, cp.Line)}
+	if cp, exists := m.config().Provider(s.Name); exists {
+		return ProviderInfo{}, &UsageError{Msg: fmt.Sprintf("provider %q already exists (%s:%d); edit it there, or choose another name", s.Name, m.config().Path, cp.Line)}
 	}
 	if strings.TrimSpace(s.ClientID) == "" {
 		return ProviderInfo{}, &UsageError{Msg: fmt.Sprintf("--client-id is required: register an app with %s and give its client id", pr.Title)}

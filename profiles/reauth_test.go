@@ -1,7 +1,6 @@
 package profiles
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -21,39 +20,10 @@ import (
 	"github.com/sbctl/sbctl/auth"
 	"github.com/sbctl/sbctl/auth/flow"
 	"github.com/sbctl/sbctl/auth/sandbox"
+	"github.com/sbctl/sbctl/auth/sandbox/sandboxtest"
 	"github.com/sbctl/sbctl/auth/store"
+	"github.com/sbctl/sbctl/auth/testkit"
 )
-
-// syncBuffer is an io.Writer safe for the flow's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// followingBrowser is a browser that clicks through: it follows the
-// authorization URL's redirects to the loopback callback.
-var followingBrowser = flow.OpenerFunc(func(ctx context.Context, u string) error {
-	go func() {
-		resp, err := (&http.Client{Timeout: 10 * time.Second}).Get(u)
-		if err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-		}
-	}()
-	return nil
-})
 
 // newWorkspace writes a config and opens a Manager on a plain-file store.
 func newWorkspace(t testing.TB, cfg string) (*Manager, *store.File) {
@@ -71,30 +41,16 @@ func newWorkspace(t testing.TB, cfg string) (*Manager, *store.File) {
 	return m, fs
 }
 
-func startSandbox(t testing.TB, opts sandbox.Options) *sandbox.Server {
-	t.Helper()
-	opts.AutoApprove = true
-	srv, err := sandbox.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
-	return srv
-}
-
 func sandboxConfig(issuer string) string {
 	return fmt.Sprintf("providers:\n  sbx:\n    type: oidc\n    issuer: %s\n    client_id: test-cli\n    scopes: [openid, offline_access, profile]\nprofiles:\n  p1:\n    provider: sbx\n", issuer)
 }
 
 func TestReauthAgainstSandbox(t *testing.T) {
-	srv := startSandbox(t, sandbox.Options{})
+	srv := sandboxtest.Start(t, sandbox.Options{})
 	m, fs := newWorkspace(t, sandboxConfig(srv.Issuer()))
 	ctx := context.Background()
-	var stderr syncBuffer
-	res, err := m.Reauth(ctx, "p1", ReauthOptions{Browser: followingBrowser, Stderr: &stderr, Timeout: 20 * time.Second})
+	var stderr testkit.Buffer
+	res, err := m.Reauth(ctx, "p1", ReauthOptions{Browser: sandboxtest.ClickThrough(), Stderr: &stderr, Timeout: 20 * time.Second})
 	if err != nil {
 		t.Fatalf("reauth: %v\n%s", err, stderr.String())
 	}
@@ -128,10 +84,12 @@ func TestReauthAgainstIndependentOIDCServer(t *testing.T) {
 	defer func() { _ = mo.Shutdown() }()
 	mo.QueueUser(&mockoidc.MockUser{Subject: "u-42", Email: "kaori@example.com", PreferredUsername: "kaori", Groups: []string{}})
 	cfg := mo.Config()
-	t.Setenv(ClientSecretEnv("mock"), cfg.ClientSecret)
 	m, fs := newWorkspace(t, fmt.Sprintf("providers:\n  mock:\n    type: oidc\n    issuer: %s\n    client_id: %s\n    scopes: [openid, email, profile]\nprofiles:\n  kaori:\n    provider: mock\n", mo.Issuer(), cfg.ClientID))
-	var stderr syncBuffer
-	res, err := m.Reauth(context.Background(), "kaori", ReauthOptions{Browser: followingBrowser, Stderr: &stderr, Timeout: 20 * time.Second})
+	if err := m.SetClientSecret(context.Background(), "mock", cfg.ClientSecret); err != nil {
+		t.Fatal(err)
+	}
+	var stderr testkit.Buffer
+	res, err := m.Reauth(context.Background(), "kaori", ReauthOptions{Browser: sandboxtest.ClickThrough(), Stderr: &stderr, Timeout: 20 * time.Second})
 	if err != nil {
 		t.Fatalf("reauth against mockoidc: %v\n%s", err, stderr.String())
 	}
@@ -147,7 +105,7 @@ func TestReauthAgainstIndependentOIDCServer(t *testing.T) {
 // TestReauthManualPaste: --manual over SSH: the user opens the URL
 // elsewhere and pastes the address the browser ended on.
 func TestReauthManualPaste(t *testing.T) {
-	srv := startSandbox(t, sandbox.Options{})
+	srv := sandboxtest.Start(t, sandbox.Options{})
 	m, fs := newWorkspace(t, sandboxConfig(srv.Issuer()))
 	pr, pw := io.Pipe()
 	defer pw.Close()
@@ -163,8 +121,8 @@ func TestReauthManualPaste(t *testing.T) {
 			fmt.Fprintf(pw, "  %s  \n", resp.Header.Get("Location"))
 		}()
 	}
-	var stderr syncBuffer
-	res, err := m.Reauth(context.Background(), "p1", ReauthOptions{Manual: true, Stdin: pr, Stderr: &stderr, OnURL: onURL, Timeout: 20 * time.Second})
+	var stderr testkit.Buffer
+	res, err := m.Reauth(context.Background(), "p1", ReauthOptions{Mode: SignInManual, Stdin: pr, Stderr: &stderr, OnURL: onURL, Timeout: 20 * time.Second})
 	if err != nil {
 		t.Fatalf("manual reauth: %v\n%s", err, stderr.String())
 	}
@@ -179,14 +137,14 @@ func TestReauthManualPaste(t *testing.T) {
 // TestReauthFailureKeepsOldToken: a flow that ends without a callback
 // changes nothing.
 func TestReauthFailureKeepsOldToken(t *testing.T) {
-	srv := startSandbox(t, sandbox.Options{})
+	srv := sandboxtest.Start(t, sandbox.Options{})
 	m, fs := newWorkspace(t, sandboxConfig(srv.Issuer()))
 	ctx := context.Background()
 	old := &auth.Token{AccessToken: "old-token", RefreshToken: "old-refresh"}
 	if err := store.PutToken(ctx, fs, "p1", old); err != nil {
 		t.Fatal(err)
 	}
-	_, err := m.Reauth(ctx, "p1", ReauthOptions{NoBrowser: true, Stderr: io.Discard, Timeout: 200 * time.Millisecond})
+	_, err := m.Reauth(ctx, "p1", ReauthOptions{Mode: SignInNoBrowser, Stderr: io.Discard, Timeout: 200 * time.Millisecond})
 	if !errors.Is(err, flow.ErrTimeout) {
 		t.Fatalf("err = %v", err)
 	}
@@ -196,7 +154,7 @@ func TestReauthFailureKeepsOldToken(t *testing.T) {
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := m.Reauth(cctx, "p1", ReauthOptions{NoBrowser: true, Stderr: io.Discard}); !errors.Is(err, context.Canceled) {
+	if _, err := m.Reauth(cctx, "p1", ReauthOptions{Mode: SignInNoBrowser, Stderr: io.Discard}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled reauth: %v", err)
 	}
 }
@@ -218,13 +176,14 @@ func TestRemoveRevokesAndKeepsTokenWhenRevocationFails(t *testing.T) {
 		}
 	}
 	_, err := m.Remove(ctx, "p", RemoveOptions{})
-	if err == nil || !strings.Contains(err.Error(), "nothing was removed") {
-		t.Fatalf("remove with a 503 revocation: %v", err)
+	var refused *RemoveRefusedError
+	if !errors.As(err, &refused) || !refused.Forceable || !refused.KeepRemote {
+		t.Fatalf("remove with a 503 revocation: %v; want a refusal that --force or --keep-remote would get past", err)
 	}
 	if _, err := store.GetToken(ctx, fs, "p"); err != nil {
 		t.Error("token deleted although the revocation failed")
 	}
-	if _, ok := m.Config.Profile("p"); !ok {
+	if _, ok := m.config().Profile("p"); !ok {
 		t.Error("config entry removed although the revocation failed")
 	}
 	res, err := m.Remove(ctx, "p", RemoveOptions{Force: true})
@@ -251,7 +210,7 @@ func TestRemoveRevokesAndKeepsTokenWhenRevocationFails(t *testing.T) {
 //
 //	go test -run '^$' -bench ReauthCallbackToStored -benchtime 20x ./profiles/
 func BenchmarkReauthCallbackToStored(b *testing.B) {
-	srv := startSandbox(b, sandbox.Options{})
+	srv := sandboxtest.Start(b, sandbox.Options{})
 	for _, kind := range []string{"file", "keychain"} {
 		b.Run(kind, func(b *testing.B) {
 			m, _ := newWorkspace(b, sandboxConfig(srv.Issuer()))
@@ -269,7 +228,7 @@ func BenchmarkReauthCallbackToStored(b *testing.B) {
 			}
 			var samples []time.Duration
 			for b.Loop() {
-				res, err := m.Reauth(context.Background(), "p1", ReauthOptions{Browser: followingBrowser, Stderr: io.Discard, Timeout: 20 * time.Second})
+				res, err := m.Reauth(context.Background(), "p1", ReauthOptions{Browser: sandboxtest.ClickThrough(), Stderr: io.Discard, Timeout: 20 * time.Second})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -20,7 +20,7 @@ func (m *Manager) loadState(ctx context.Context) (*State, error) {
 	switch {
 	case err == nil:
 		return st, nil
-	case errors.Is(err, errStateMissing) && len(m.Config.Profiles) == 0:
+	case errors.Is(err, errStateMissing) && len(m.config().Profiles) == 0:
 		return st, nil
 	case errors.Is(err, errStateMissing), errors.Is(err, ErrStateCorrupt):
 		return m.rebuildState(ctx, err)
@@ -33,7 +33,7 @@ func (m *Manager) loadState(ctx context.Context) (*State, error) {
 // configured), so a write never turns the other profiles into
 // not_connected.
 func (m *Manager) updateState(ctx context.Context, change func(*State) error) error {
-	if _, err := m.State.Load(); err != nil && len(m.Config.Profiles) > 0 &&
+	if _, err := m.State.Load(); err != nil && len(m.config().Profiles) > 0 &&
 		(errors.Is(err, errStateMissing) || errors.Is(err, ErrStateCorrupt)) {
 		if _, err := m.rebuildState(ctx, err); err != nil {
 			return err
@@ -62,7 +62,7 @@ func (m *Manager) rebuildState(ctx context.Context, why error) (*State, error) {
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(8)
-	for _, p := range m.Config.Profiles {
+	for _, p := range m.config().Profiles {
 		g.Go(func() error {
 			t, err := store.GetToken(gctx, s, p.Name)
 			if errors.Is(err, store.ErrNotFound) {
@@ -102,7 +102,7 @@ func (m *Manager) rebuildState(ctx context.Context, why error) (*State, error) {
 func (m *Manager) unknownState(cause error) *State {
 	fmt.Fprintf(m.warn, "warning: cannot rebuild the state: %v\n", cause)
 	st := &State{Version: stateVersion, Profiles: map[string]*Record{}}
-	for _, p := range m.Config.Profiles {
+	for _, p := range m.config().Profiles {
 		st.Profiles[p.Name] = &Record{Connected: true, Unknown: true, LastError: "state lost and the token store is unavailable"}
 	}
 	return st

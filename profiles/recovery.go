@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/sbctl/sbctl/auth"
+	"github.com/sbctl/sbctl/auth/fsx"
 	"github.com/sbctl/sbctl/auth/store"
-	"github.com/sbctl/sbctl/config"
 )
 
 // A recovery file holds a renewed token that the token store would not
@@ -67,10 +67,11 @@ func (m *Manager) saveRecovery(name string, t *auth.Token, cause error) (string,
 		return "", err
 	}
 	path := m.recoveryPath(name)
-	if err := privateDir(m.recoveryDir()); err != nil {
+	if err := stateDir.Make(m.recoveryDir()); err != nil {
 		return "", err
 	}
-	if err := config.WriteFileAtomic(path, b, 0o600); err != nil {
+	// It holds a token: 0600 even over a file someone made readable.
+	if err := fsx.WriteFile(path, b, fsx.ForcePerm(0o600)); err != nil {
 		return "", err
 	}
 	return path, nil
@@ -80,7 +81,7 @@ func (m *Manager) saveRecovery(name string, t *auth.Token, cause error) (string,
 // keychain service keeps the demo's and tests' keys apart from the real
 // ones.
 func (m *Manager) recoveryKeyName() string {
-	svc := os.Getenv(EnvKeyringService)
+	svc := m.opts.Tokens.KeyringService
 	if svc == "" {
 		svc = store.DefaultService
 	}
@@ -154,7 +155,7 @@ func (m *Manager) RestoreRecovered(ctx context.Context) (restored []string, wait
 	}
 	st, err := m.Store()
 	waiting = map[string]error{}
-	for _, p := range m.Config.Profiles {
+	for _, p := range m.config().Profiles {
 		if _, e := os.Stat(m.recoveryPath(p.Name)); e != nil {
 			continue
 		}

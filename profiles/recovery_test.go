@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sbctl/sbctl/auth/provider/providertest"
 	"github.com/sbctl/sbctl/auth/store"
 )
 
@@ -47,17 +48,17 @@ func (s *faultyStore) failedWrites() int {
 
 // rotatingServer answers the first refresh with a new, rotated pair; the
 // old refresh token is spent after that.
-func rotatingServer(t *testing.T) *faultServer {
+func rotatingServer(t *testing.T) *providertest.Server {
 	return newFaultServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		if r.URL.Path != "/token" {
 			w.WriteHeader(http.StatusNotFound)
 			return
 		}
 		if r.Form.Get("refresh_token") != "RT-old" || n > 1 { // RT-old is spent by the first refresh
-			writeJSONStatus(w, http.StatusBadRequest, `{"error":"invalid_grant","error_description":"refresh token already used"}`)
+			providertest.WriteJSON(w, http.StatusBadRequest, `{"error":"invalid_grant","error_description":"refresh token already used"}`)
 			return
 		}
-		tokenAnswer(w, "AT-new", "RT-new")
+		providertest.TokenAnswer(w, "AT-new", "RT-new")
 	})
 }
 
@@ -126,7 +127,7 @@ func TestRotatedTokenSurvivesAStoreThatFails(t *testing.T) {
 			if w.markerExists("p") {
 				t.Error("the renewal marker is still there after the recovery")
 			}
-			if n := len(f.calls("/token")); n != 1 {
+			if n := len(f.Calls("/token")); n != 1 {
 				t.Errorf("%d refresh requests, want 1 (the recovered token is fresh)", n)
 			}
 		})
@@ -175,14 +176,14 @@ func TestDoctorRestoresRecoveredTokens(t *testing.T) {
 	if _, err := w.m.Token(context.Background(), "p", DefaultMinTTL); err != nil {
 		t.Fatal(err)
 	}
-	check := func() Check {
+	check := func() DoctorCheck {
 		for _, c := range w.m.Doctor(context.Background()) {
 			if c.Name == "recovery" {
 				return c
 			}
 		}
 		t.Fatal("doctor has no recovery line while a token waits")
-		return Check{}
+		return DoctorCheck{}
 	}
 	if c := check(); c.OK || !strings.Contains(c.Detail, "still waits") {
 		t.Errorf("with the store still broken: %+v", c)
@@ -193,5 +194,30 @@ func TestDoctorRestoresRecoveredTokens(t *testing.T) {
 	}
 	if got := w.stored(t, "p"); got.RefreshToken != "RT-new" {
 		t.Errorf("stored %q after doctor", got.RefreshToken)
+	}
+}
+
+// A recovery file holds a token: written again over one someone made
+// readable by others, it is 0600 again (before, it kept the wider mode).
+func TestRecoveryFileStaysPrivate(t *testing.T) {
+	t.Parallel()
+	w := openFaultWS(t, t.TempDir(), faultConfig(oauth2ProviderYAML("a", "http://127.0.0.1:1"), map[string]string{"p": "a"}), nil)
+	cause := errors.New("no space left on device")
+	path, err := w.m.saveRecovery("p", oldToken(time.Now()), cause)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if path, err = w.m.saveRecovery("p", oldToken(time.Now()), cause); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("the rewritten recovery file has mode %v, want 0600", fi.Mode().Perm())
 	}
 }

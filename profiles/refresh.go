@@ -50,55 +50,6 @@ type RefreshOptions struct {
 // rate limits. Profiles that only a reauth can help are reported, not
 // contacted.
 func (m *Manager) Refresh(ctx context.Context, o RefreshOptions) ([]RenewResult, error) {
-	var selected []*config.Profile
-	for _, n := range o.Names {
-		p, err := m.Profile(n)
-		if err != nil {
-			return nil, err
-		}
-		selected = append(selected, p)
-	}
-	if o.All {
-		seen := map[string]bool{}
-		for _, p := range selected {
-			seen[p.Name] = true
-		}
-		for _, p := range m.Config.Profiles {
-			if !seen[p.Name] {
-				selected = append(selected, p)
-			}
-		}
-	}
-	st, err := m.loadState(ctx)
-	if err != nil {
-		return nil, err
-	}
-	now := m.now()
-	var work []*config.Profile
-	var results []RenewResult
-	named := map[string]bool{}
-	for _, n := range o.Names {
-		named[n] = true
-	}
-	for _, p := range selected {
-		rec := st.Profiles[p.Name]
-		switch {
-		case (rec == nil || !rec.Connected) && !m.holdsToken(ctx, p.Name):
-			results = append(results, RenewResult{Name: p.Name, Outcome: OutcomeNeedsReauth, Message: "never connected"})
-			continue
-		case rec == nil || !rec.Connected:
-			// The store holds a token the state does not know of (an
-			// import killed between the two): renew it, which records it.
-			named[p.Name] = true
-		case rec.NeedsReauth:
-			results = append(results, RenewResult{Name: p.Name, Outcome: OutcomeNeedsReauth, Reason: rec.Reason, Message: rec.Reason.Explain()})
-			continue
-		case o.ExpiringWithin > 0 && !endsWithin(rec, now, o.ExpiringWithin):
-			results = append(results, RenewResult{Name: p.Name, Outcome: OutcomeFresh, ExpiresAt: utc(rec.ExpiresAt)})
-			continue
-		}
-		work = append(work, p)
-	}
 	conc := o.Concurrency
 	if conc == 0 {
 		conc = DefaultConcurrency
@@ -106,20 +57,24 @@ func (m *Manager) Refresh(ctx context.Context, o RefreshOptions) ([]RenewResult,
 	if err := CheckConcurrency(conc); err != nil {
 		return nil, err
 	}
+	selected, err := m.selectProfiles(o.Names, o.All)
+	if err != nil {
+		return nil, err
+	}
+	st, err := m.loadState(ctx)
+	if err != nil {
+		return nil, err
+	}
+	results, work, force := m.triage(ctx, selected, st, o)
 	out := make([]RenewResult, len(work))
 	limits := newRateLimits()
 	var mu sync.Mutex
-	done := len(results)
-	total := len(results) + len(work)
+	done, total := len(results), len(results)+len(work)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(conc)
 	for i, p := range work {
 		g.Go(func() error {
-			r := m.renewOne(gctx, p, renewOptions{
-				Force:   named[p.Name] || o.ExpiringWithin > 0 || o.All,
-				Retries: 3,
-				Wait:    limits.waiter(m, p.Provider),
-			})
+			r := m.renewOne(gctx, p, renewOptions{Force: force[p.Name], Retries: 3, Wait: limits.waiter(m, p.Provider)})
 			out[i] = r
 			mu.Lock()
 			done++
@@ -136,6 +91,66 @@ func (m *Manager) Refresh(ctx context.Context, o RefreshOptions) ([]RenewResult,
 		return results, err
 	}
 	return results, ctx.Err()
+}
+
+// selectProfiles is the named profiles, then (with all) every other one,
+// in config order.
+func (m *Manager) selectProfiles(names []string, all bool) ([]*config.Profile, error) {
+	var selected []*config.Profile
+	seen := map[string]bool{}
+	for _, n := range names {
+		p, err := m.Profile(n)
+		if err != nil {
+			return nil, err
+		}
+		if !seen[p.Name] {
+			selected = append(selected, p)
+			seen[p.Name] = true
+		}
+	}
+	if all {
+		for _, p := range m.config().Profiles {
+			if !seen[p.Name] {
+				selected = append(selected, p)
+			}
+		}
+	}
+	return selected, nil
+}
+
+// triage sorts the selected profiles into those answered from the state
+// alone (never connected, known dead, not ending within the window) and
+// those to renew; force says which renewals go ahead whatever the token's
+// expiry.
+func (m *Manager) triage(ctx context.Context, selected []*config.Profile, st *State, o RefreshOptions) (done []RenewResult, work []*config.Profile, force map[string]bool) {
+	now := m.now()
+	force = map[string]bool{}
+	for _, n := range o.Names {
+		if p, err := m.Profile(n); err == nil {
+			force[p.Name] = true
+		}
+	}
+	for _, p := range selected {
+		rec := st.Profiles[p.Name]
+		switch {
+		case (rec == nil || !rec.Connected) && !m.holdsToken(ctx, p.Name):
+			done = append(done, RenewResult{Name: p.Name, Outcome: OutcomeNeedsReauth, Message: "never connected"})
+			continue
+		case rec == nil || !rec.Connected:
+			// The store holds a token the state does not know of (an
+			// import killed between the two): renew it, which records it.
+			force[p.Name] = true
+		case rec.NeedsReauth:
+			done = append(done, RenewResult{Name: p.Name, Outcome: OutcomeNeedsReauth, Reason: rec.Reason, Message: rec.Reason.Explain()})
+			continue
+		case o.ExpiringWithin > 0 && !endsWithin(rec, now, o.ExpiringWithin):
+			done = append(done, RenewResult{Name: p.Name, Outcome: OutcomeFresh, ExpiresAt: utc(rec.ExpiresAt)})
+			continue
+		}
+		force[p.Name] = force[p.Name] || o.ExpiringWithin > 0 || o.All
+		work = append(work, p)
+	}
+	return done, work, force
 }
 
 // holdsToken reports whether the token store has a token for the profile
@@ -177,7 +192,7 @@ func (l *rateLimits) waiter(m *Manager, providerName string) func(context.Contex
 	lim, ok := l.by[providerName]
 	if !ok {
 		lim = rate.NewLimiter(rate.Inf, 0)
-		if cp, found := m.Config.Provider(providerName); found && cp.Type != provider.TypeOIDC && cp.Type != provider.TypeOAuth2 {
+		if cp, found := m.config().Provider(providerName); found && cp.Type != provider.TypeOIDC && cp.Type != provider.TypeOAuth2 {
 			lim = rate.NewLimiter(NetworkRate, NetworkRate)
 		}
 		l.by[providerName] = lim

@@ -68,7 +68,7 @@ func (m *Manager) Remove(ctx context.Context, name string, opts RemoveOptions) (
 	case opts.Force:
 		fmt.Fprintf(m.warn, "warning: could not read the token of %q (%v); removing the profile anyway\n", name, err)
 	default:
-		return res, fmt.Errorf("%w (nothing was removed; use --force to remove the profile anyway)", err)
+		return res, &RemoveRefusedError{Name: name, Err: err, Forceable: true}
 	}
 	edit, err := m.prepareConfigEdit(ctx, removeProfileEntry(name), config.Entry{Section: config.SectionProfiles, Name: name})
 	if err != nil {
@@ -84,7 +84,7 @@ func (m *Manager) Remove(ctx context.Context, name string, opts RemoveOptions) (
 		case opts.Force:
 			res.RevokeErr = err
 		default:
-			return res, fmt.Errorf("revoking access of %q at %s failed: %w\nnothing was removed; retry, use --keep-remote to remove only the local copy, or --force to remove it anyway", name, p.Provider, err)
+			return res, &RemoveRefusedError{Name: name, Err: fmt.Errorf("revoking access of %q at %s failed: %w", name, p.Provider, err), Forceable: true, KeepRemote: true}
 		}
 	}
 	if ts != nil {
@@ -128,7 +128,7 @@ func (m *Manager) removeTokenFailed(ctx context.Context, p *config.Profile, res 
 		rec.NeedsReauth, rec.Reason, rec.LastError = true, auth.ReasonAccessRevoked, "revoked by `sbctl profiles remove`, which did not finish"
 		return nil
 	})
-	return fmt.Errorf("revoked access at %s, but deleting the token of %q failed: %w\nthe profile is still in %s; run `sbctl profiles remove %s --keep-remote` to finish", p.Provider, p.Name, err, m.Config.Path, p.Name)
+	return &RemoveUnfinishedError{Name: p.Name, Err: fmt.Errorf("revoked access at %s, but deleting the token of %q failed: %w\nthe profile is still in %s", p.Provider, p.Name, err, m.config().Path), FinishKeepRemote: true}
 }
 
 // removeEntryFailed reports a config edit that failed after the grant was
@@ -149,5 +149,28 @@ func (m *Manager) removeEntryFailed(ctx context.Context, p *config.Profile, res 
 	if len(done) == 0 {
 		return fmt.Errorf("%w\nnothing was removed", err)
 	}
-	return fmt.Errorf("%s, but removing its entry from %s failed: %w\nremove the `%s:` entry under `profiles:` by hand, or run `sbctl profiles remove %s` again once the file can be written", strings.Join(done, " and "), m.Config.Path, err, p.Name, p.Name)
+	return fmt.Errorf("%s, but removing its entry from %s failed: %w\nremove the `%s:` entry under `profiles:` by hand, or run `sbctl profiles remove %s` again once the file can be written", strings.Join(done, " and "), m.config().Path, err, p.Name, p.Name)
 }
+
+// RemoveRefusedError: remove changed nothing. Forceable says a forced
+// remove would go ahead; KeepRemote that removing only the local copy
+// would. The front end says how to ask for either.
+type RemoveRefusedError struct {
+	Name                  string
+	Err                   error
+	Forceable, KeepRemote bool
+}
+
+func (e *RemoveRefusedError) Error() string { return e.Err.Error() }
+func (e *RemoveRefusedError) Unwrap() error { return e.Err }
+
+// RemoveUnfinishedError: remove did part of its work (Err says which);
+// FinishKeepRemote says that removing the local copy only finishes it.
+type RemoveUnfinishedError struct {
+	Name             string
+	Err              error
+	FinishKeepRemote bool
+}
+
+func (e *RemoveUnfinishedError) Error() string { return e.Err.Error() }
+func (e *RemoveUnfinishedError) Unwrap() error { return e.Err }

@@ -148,7 +148,7 @@ func TestRemoveRefusesUnwritableConfigBeforeRevoking(t *testing.T) {
 			if _, err := store.GetToken(ctx, w.fs, "p"); err != nil {
 				t.Errorf("the token is gone: %v", err)
 			}
-			if _, ok := m.Config.Profile("p"); !ok {
+			if _, ok := m.config().Profile("p"); !ok {
 				t.Error("the Manager's config lost p")
 			}
 			if tc.name != "directory replaced by a file" {

@@ -18,11 +18,11 @@ import (
 type Outcome string
 
 const (
-	OutcomeRenewed     Outcome = "renewed"       // a new token was obtained and stored
-	OutcomeFresh       Outcome = "fresh"         // the token was good enough (maybe renewed by another process)
-	OutcomeNeedsReauth Outcome = "needs_reauth"  // only `sbctl reauth` can help
-	OutcomeNotRenewed  Outcome = "not_renewable" // the network offers no renewal now; the token still works
-	OutcomeFailed      Outcome = "failed"        // a temporary or configuration failure; nothing was lost
+	OutcomeRenewed      Outcome = "renewed"       // a new token was obtained and stored
+	OutcomeFresh        Outcome = "fresh"         // the token was good enough (maybe renewed by another process)
+	OutcomeNeedsReauth  Outcome = "needs_reauth"  // only `sbctl reauth` can help
+	OutcomeNotRenewable Outcome = "not_renewable" // the network offers no renewal now; the token still works
+	OutcomeFailed       Outcome = "failed"        // a temporary or configuration failure; nothing was lost
 )
 
 // RenewResult reports one profile's renewal.
@@ -67,15 +67,19 @@ type NeedsReauthError struct {
 
 // NotConnectedError: the profile has no stored token (never connected, or
 // the token was deleted by hand or by another tool). Like
-// NeedsReauthError, only `sbctl reauth` helps (exit code 4 for `token`).
+// NeedsReauthError, only a reauth helps (exit code 4 for `token`); the
+// front end says how to start one.
 type NotConnectedError struct {
 	Name string
 	Msg  string
 }
 
 func (e *NotConnectedError) Error() string {
-	return fmt.Sprintf("profile %q is not connected: %s; connect it with `sbctl reauth %s`", e.Name, e.Msg, e.Name)
+	return fmt.Sprintf("profile %q is not connected: %s", e.Name, e.Msg)
 }
+
+// Profile names the profile that needs a reauth.
+func (e *NotConnectedError) Profile() string { return e.Name }
 
 func (e *NeedsReauthError) Error() string {
 	msg := fmt.Sprintf("profile %q needs re-authentication", e.Name)
@@ -85,8 +89,11 @@ func (e *NeedsReauthError) Error() string {
 	if e.Msg != "" {
 		msg += ": " + e.Msg
 	}
-	return trimReauthAdvice(msg) + fmt.Sprintf("; run `sbctl reauth %s`", e.Name)
+	return trimReauthAdvice(msg)
 }
+
+// Profile names the profile that needs a reauth.
+func (e *NeedsReauthError) Profile() string { return e.Name }
 
 // trimReauthAdvice drops a network's generic "run sbctl reauth" from a
 // message that will name the exact command itself.
@@ -417,7 +424,7 @@ func (m *Manager) renewFailed(res RenewResult, providerName string, tok *auth.To
 			res.update = nil
 			return res
 		}
-		res.Outcome, res.token, res.Message, res.err = OutcomeNotRenewed, tok, err.Error(), err
+		res.Outcome, res.token, res.Message, res.err = OutcomeNotRenewable, tok, err.Error(), err
 		res.ExpiresAt = utc(&tok.Expiry)
 		return res
 	}

@@ -12,8 +12,6 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,7 +21,9 @@ import (
 
 	"github.com/sbctl/sbctl/auth"
 	"github.com/sbctl/sbctl/auth/provider"
+	"github.com/sbctl/sbctl/auth/provider/providertest"
 	"github.com/sbctl/sbctl/auth/store"
+	"github.com/sbctl/sbctl/auth/testkit"
 )
 
 const (
@@ -33,100 +33,28 @@ const (
 )
 
 // ---------------------------------------------------------------------------
-// The fake authorization server.
+// The fake authorization server (providertest).
 
-type faultReq struct {
-	at   time.Time
-	path string
-	form url.Values
-}
-
-type faultServer struct {
-	*httptest.Server
-	mu   sync.Mutex
-	reqs []faultReq
-}
-
-// newFaultServer starts a fake on 127.0.0.1. h gets the request (form
-// already parsed) and n, the 1-based count of requests to that path.
-func newFaultServer(t *testing.T, h func(w http.ResponseWriter, r *http.Request, n int)) *faultServer {
+// newFaultServer starts a fake network on 127.0.0.1 whose every request goes
+// to h, with the form already parsed and n, the 1-based count of requests
+// to that path (and method).
+func newFaultServer(t *testing.T, h func(w http.ResponseWriter, r *http.Request, n int)) *providertest.Server {
 	t.Helper()
-	f := &faultServer{}
-	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	f := providertest.New(t)
+	f.SetFallback(func(w http.ResponseWriter, r *http.Request, req providertest.Request) {
 		_ = r.ParseForm()
-		f.mu.Lock()
-		f.reqs = append(f.reqs, faultReq{at: time.Now(), path: r.URL.Path, form: r.Form})
-		n := 0
-		for _, q := range f.reqs {
-			if q.path == r.URL.Path {
-				n++
-			}
-		}
-		f.mu.Unlock()
-		h(w, r, n)
-	}))
-	if host, _, _ := net.SplitHostPort(f.Listener.Addr().String()); host != "127.0.0.1" {
-		t.Fatalf("fake listens on %s, want 127.0.0.1", host)
-	}
-	t.Cleanup(f.Close)
+		h(w, r, req.N)
+	})
 	return f
 }
 
-// calls lists the requests to path.
-func (f *faultServer) calls(path string) []faultReq {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []faultReq
-	for _, q := range f.reqs {
-		if q.path == path {
-			out = append(out, q)
-		}
-	}
-	return out
-}
-
-// refreshTokens lists the refresh tokens sent to /token, in order.
-func (f *faultServer) refreshTokens() []string {
+// refreshTokens lists the refresh tokens sent to f's /token, in order.
+func refreshTokens(f *providertest.Server) []string {
 	var out []string
-	for _, q := range f.calls("/token") {
-		out = append(out, q.form.Get("refresh_token"))
+	for _, q := range f.Calls("POST /token") {
+		out = append(out, q.Form.Get("refresh_token"))
 	}
 	return out
-}
-
-func writeJSONStatus(w http.ResponseWriter, status int, body string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write([]byte(body))
-}
-
-func tokenAnswer(w http.ResponseWriter, at, rt string) {
-	body := fmt.Sprintf(`{"access_token":%q,"token_type":"Bearer","expires_in":3600`, at)
-	if rt != "" {
-		body += fmt.Sprintf(`,"refresh_token":%q`, rt)
-	}
-	writeJSONStatus(w, http.StatusOK, body+"}")
-}
-
-func invalidGrant(w http.ResponseWriter) {
-	writeJSONStatus(w, http.StatusBadRequest, `{"error":"invalid_grant","error_description":"Token has been expired or revoked."}`)
-}
-
-// dropConnection closes the connection without answering: the request
-// reached the server, the answer never comes back.
-func dropConnection(t *testing.T, w http.ResponseWriter) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		t.Error("the fake cannot hijack the connection")
-		return
-	}
-	conn, _, err := hj.Hijack()
-	if err != nil {
-		t.Errorf("hijack: %v", err)
-		return
-	}
-	_ = conn.Close()
 }
 
 // ---------------------------------------------------------------------------
@@ -169,7 +97,7 @@ type faultWS struct {
 	m    *Manager
 	fs   *store.File
 	dir  string
-	warn *syncBuffer
+	warn *testkit.Buffer
 
 	// The Manager's backoff waits, recorded instead of slept.
 	mu     sync.Mutex
@@ -197,7 +125,7 @@ func openFaultWS(t *testing.T, dir, cfg string, wrap func(store.Store) store.Sto
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	w := &faultWS{dir: dir, warn: &syncBuffer{}}
+	w := &faultWS{dir: dir, warn: &testkit.Buffer{}}
 	w.fs = store.NewFile(filepath.Join(dir, "data"), nil)
 	var st store.Store = w.fs
 	if wrap != nil {
@@ -210,7 +138,7 @@ func openFaultWS(t *testing.T, dir, cfg string, wrap func(store.Store) store.Sto
 	w.m = m
 	ctx := context.Background()
 	for _, kv := range [][2]string{{"g", faultGSecret}, {"a", faultASecret}} {
-		if _, ok := m.Config.Provider(kv[0]); ok {
+		if _, ok := m.config().Provider(kv[0]); ok {
 			if err := w.fs.Set(ctx, store.ClientKey(kv[0]), kv[1]); err != nil {
 				t.Fatal(err)
 			}
@@ -352,7 +280,7 @@ func TestFaultServerErrorRetriedThenUnknown(t *testing.T) {
 			t.Parallel()
 			f := newFaultServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 				if status == 500 {
-					writeJSONStatus(w, status, `{"error":"server_error"}`)
+					providertest.WriteJSON(w, status, `{"error":"server_error"}`)
 					return
 				}
 				w.WriteHeader(status)
@@ -369,7 +297,7 @@ func TestFaultServerErrorRetriedThenUnknown(t *testing.T) {
 			if pe.Status != status {
 				t.Errorf("error status %d, want %d", pe.Status, status)
 			}
-			calls := f.calls("/token")
+			calls := f.Calls("/token")
 			if len(calls) != 3 {
 				t.Fatalf("%d requests, want 3 (1 + 2 retries)", len(calls))
 			}
@@ -385,8 +313,8 @@ func TestFaultServerErrorRetriedThenUnknown(t *testing.T) {
 				t.Errorf("second retry after %v, want 1 s ± 50 %%: the backoff did not grow", g)
 			}
 			for _, c := range calls {
-				if c.form.Get("refresh_token") != "RT-old" {
-					t.Errorf("sent refresh token %q", c.form.Get("refresh_token"))
+				if c.Form.Get("refresh_token") != "RT-old" {
+					t.Errorf("sent refresh token %q", c.Form.Get("refresh_token"))
 				}
 			}
 			assertOldTokenKept(t, w, "p")
@@ -412,7 +340,7 @@ func TestFaultServerErrorWithValidTokenReturnsCurrent(t *testing.T) {
 	if err != nil || tok != "AT-old" {
 		t.Fatalf("Token = %q, %v; want the current token", tok, err)
 	}
-	if n := len(f.calls("/token")); n != 3 {
+	if n := len(f.Calls("/token")); n != 3 {
 		t.Errorf("%d requests, want 3", n)
 	}
 	warn := w.warn.String()
@@ -439,7 +367,7 @@ func TestFaultRateLimitedRetryAfter(t *testing.T) {
 				w.WriteHeader(http.StatusTooManyRequests)
 				return
 			}
-			tokenAnswer(w, "AT-new", "")
+			providertest.TokenAnswer(w, "AT-new", "")
 		})
 		w := newFaultWS(t, faultConfig(googleProviderYAML("g", f.URL), map[string]string{"p": "g"}))
 		w.seed(t, "p", oldToken(time.Now().Add(-time.Minute)))
@@ -447,7 +375,7 @@ func TestFaultRateLimitedRetryAfter(t *testing.T) {
 		if err != nil || tok != "AT-new" {
 			t.Fatalf("Token = %q, %v", tok, err)
 		}
-		calls := f.calls("/token")
+		calls := f.Calls("/token")
 		if len(calls) != 2 {
 			t.Fatalf("%d requests, want 2", len(calls))
 		}
@@ -477,7 +405,7 @@ func TestFaultRateLimitedRetryAfter(t *testing.T) {
 		if pe.RetryAfter != 31*time.Second || !strings.Contains(err.Error(), "try again in 31s") {
 			t.Errorf("error %q (RetryAfter %v): should say when to try again", err, pe.RetryAfter)
 		}
-		if n := len(f.calls("/token")); n != 1 {
+		if n := len(f.Calls("/token")); n != 1 {
 			t.Errorf("%d requests, want 1", n)
 		}
 		assertOldTokenKept(t, w, "p")
@@ -492,14 +420,14 @@ func TestFaultRateLimitedRetryAfter(t *testing.T) {
 func TestFaultRotating503NotResent(t *testing.T) {
 	t.Parallel()
 	f := newFaultServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
-		writeJSONStatus(w, http.StatusServiceUnavailable, `{"error":"temporarily_unavailable"}`)
+		providertest.WriteJSON(w, http.StatusServiceUnavailable, `{"error":"temporarily_unavailable"}`)
 	})
 	w := newFaultWS(t, faultConfig(oauth2ProviderYAML("a", f.URL), map[string]string{"p": "a"}))
 	w.seed(t, "p", oldToken(time.Now().Add(-time.Minute)))
 	_, err := w.m.Token(context.Background(), "p", DefaultMinTTL)
 	assertTransient(t, err)
-	if n := len(f.calls("/token")); n != 1 {
-		t.Errorf("a rotating provider got %d refresh requests for one renewal (refresh tokens %v); want exactly 1: SPEC §6 allows retries only for providers that do not rotate", n, f.refreshTokens())
+	if n := len(f.Calls("/token")); n != 1 {
+		t.Errorf("a rotating provider got %d refresh requests for one renewal (refresh tokens %v); want exactly 1: SPEC §6 allows retries only for providers that do not rotate", n, refreshTokens(f))
 	}
 	if w.markerExists("p") {
 		t.Error("the renewal marker is left after the server answered 503")
@@ -531,11 +459,11 @@ func TestFaultRotatedThenDroppedIsAmbiguousAndLossReported(t *testing.T) {
 		mu.Unlock()
 		switch {
 		case !ok:
-			invalidGrant(w)
+			providertest.InvalidGrant(w)
 		case n == 1:
-			dropConnection(t, w) // rotated, and the answer is lost
+			providertest.DropConnection(t, w) // rotated, and the answer is lost
 		default:
-			tokenAnswer(w, fmt.Sprintf("AT-new-%d", n), next)
+			providertest.TokenAnswer(w, fmt.Sprintf("AT-new-%d", n), next)
 		}
 	})
 	w := newFaultWS(t, faultConfig(oauth2ProviderYAML("a", f.URL), map[string]string{"p": "a"}))
@@ -547,7 +475,7 @@ func TestFaultRotatedThenDroppedIsAmbiguousAndLossReported(t *testing.T) {
 	if !pe.Ambiguous || !strings.Contains(err.Error(), "not sent again") {
 		t.Errorf("error %q (ambiguous=%v): must say the request may have been applied and was not resent", err, pe.Ambiguous)
 	}
-	if got := f.refreshTokens(); len(got) != 1 {
+	if got := refreshTokens(f); len(got) != 1 {
 		t.Fatalf("refresh requests %v, want exactly one (never replayed)", got)
 	}
 	mu.Lock()
@@ -570,7 +498,7 @@ func TestFaultRotatedThenDroppedIsAmbiguousAndLossReported(t *testing.T) {
 	if nr.Reason != auth.ReasonAccessRevoked || !strings.Contains(err.Error(), "earlier sbctl") || !strings.Contains(err.Error(), "grant is lost") {
 		t.Errorf("the loss is not reported clearly: reason %q, %q", nr.Reason, err)
 	}
-	if got := f.refreshTokens(); len(got) != 2 || got[1] != "RT-old" {
+	if got := refreshTokens(f); len(got) != 2 || got[1] != "RT-old" {
 		t.Errorf("refresh requests %v", got)
 	}
 	if w.markerExists("p") {
@@ -586,7 +514,7 @@ func TestFaultRotatedThenDroppedIsAmbiguousAndLossReported(t *testing.T) {
 	if _, err := w.m.Token(ctx, "p", DefaultMinTTL); !errors.As(err, &nr) {
 		t.Errorf("third Token: %v", err)
 	}
-	if n := len(f.calls("/token")); n != 2 {
+	if n := len(f.Calls("/token")); n != 2 {
 		t.Errorf("%d requests after the profile was known dead", n)
 	}
 }
@@ -602,7 +530,7 @@ func TestFaultTimeouts(t *testing.T) {
 			case <-time.After(5 * time.Second):
 			case <-r.Context().Done():
 			}
-			tokenAnswer(w, "AT-late", "")
+			providertest.TokenAnswer(w, "AT-late", "")
 		})
 		w := newFaultWS(t, faultConfig(googleProviderYAML("g", f.URL), map[string]string{"p": "g"}))
 		w.seed(t, "p", oldToken(time.Now().Add(-time.Minute)))
@@ -620,7 +548,7 @@ func TestFaultTimeouts(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("error %q does not say it timed out", err)
 		}
-		if n := len(f.calls("/token")); n != 1 {
+		if n := len(f.Calls("/token")); n != 1 {
 			t.Errorf("%d requests", n)
 		}
 		assertOldTokenKept(t, w, "p")
@@ -653,7 +581,7 @@ func TestFaultTimeouts(t *testing.T) {
 		if !pe.Ambiguous {
 			t.Errorf("a 200 whose body was lost on a rotating provider is not reported as ambiguous: %v", err)
 		}
-		if n := len(f.calls("/token")); n != 1 {
+		if n := len(f.Calls("/token")); n != 1 {
 			t.Errorf("%d requests, want 1", n)
 		}
 		assertOldTokenKept(t, w, "p")
@@ -733,7 +661,7 @@ func TestFaultErrorBodiesDoNotLeak(t *testing.T) {
 					}
 				}
 			}
-			if n := len(f.calls("/token")); n != 3 {
+			if n := len(f.Calls("/token")); n != 3 {
 				t.Errorf("%d requests, want 3 (one per renewal)", n)
 			}
 			assertOldTokenKept(t, expired, "p")
@@ -759,7 +687,7 @@ func TestFaultDefiniteRejections(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFaultServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
-				writeJSONStatus(w, c.status, c.body)
+				providertest.WriteJSON(w, c.status, c.body)
 			})
 			w := newFaultWS(t, faultConfig(oauth2ProviderYAML("a", f.URL), map[string]string{"p": "a"}))
 			w.seed(t, "p", oldToken(time.Now().Add(-time.Minute)))
@@ -769,10 +697,12 @@ func TestFaultDefiniteRejections(t *testing.T) {
 			if !errors.As(err, &nr) || nr.Reason != c.reason {
 				t.Fatalf("Token: %T %v; want NeedsReauthError (%s)", err, err, c.reason)
 			}
-			if !strings.Contains(err.Error(), "sbctl reauth p") {
-				t.Errorf("error %q does not say what to do", err)
+			// What to do is the front end's to say: the error names the
+			// profile that needs a reauth.
+			if nr.Profile() != "p" {
+				t.Errorf("error %q names profile %q, want p", err, nr.Profile())
 			}
-			if n := len(f.calls("/token")); n != 1 {
+			if n := len(f.Calls("/token")); n != 1 {
 				t.Errorf("%d requests, want 1", n)
 			}
 			assertOldTokenKept(t, w, "p")
@@ -789,7 +719,7 @@ func TestFaultDefiniteRejections(t *testing.T) {
 			if _, err := w.m.Token(ctx, "p", DefaultMinTTL); !errors.As(err, &nr) || nr.Reason != c.reason {
 				t.Errorf("second Token: %v", err)
 			}
-			if n := len(f.calls("/token")); n != 1 {
+			if n := len(f.Calls("/token")); n != 1 {
 				t.Errorf("a profile known dead was renewed again (%d requests)", n)
 			}
 		})
@@ -802,7 +732,7 @@ func TestFaultDefiniteRejections(t *testing.T) {
 func TestFaultFacebookPasswordChangedViaDebugToken(t *testing.T) {
 	t.Parallel()
 	f := newFaultServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
-		writeJSONStatus(w, 200, `{"data":{"app_id":"c","is_valid":false,"error":{"code":190,"subcode":460,"message":"The session has been invalidated because the user changed their password."}}}`)
+		providertest.WriteJSON(w, 200, `{"data":{"app_id":"c","is_valid":false,"error":{"code":190,"subcode":460,"message":"The session has been invalidated because the user changed their password."}}}`)
 	})
 	cfg := fmt.Sprintf("providers:\n  fb:\n    type: facebook\n    introspect_url: %s/debug_token\n    client_id: c\nprofiles:\n  p:\n    provider: fb\n", f.URL)
 	w := newFaultWS(t, cfg)
@@ -818,7 +748,7 @@ func TestFaultFacebookPasswordChangedViaDebugToken(t *testing.T) {
 	if res[0].Valid || res[0].Reason != auth.ReasonPasswordChanged || res[0].Failed {
 		t.Errorf("result %+v, want password_changed", res[0])
 	}
-	if calls := f.calls("/debug_token"); len(calls) != 1 || calls[0].form.Get("input_token") != "AT-old" {
+	if calls := f.Calls("/debug_token"); len(calls) != 1 || calls[0].Query.Get("input_token") != "AT-old" {
 		t.Errorf("debug_token calls %+v", calls)
 	}
 	if rec := w.record(t, "p"); !rec.NeedsReauth || rec.Reason != auth.ReasonPasswordChanged {
@@ -852,11 +782,11 @@ func TestFaultInvalidGrantRereadsStoreOnce(t *testing.T) {
 					if err := store.PutToken(context.Background(), w.fs, "p", newTok("RT-new")); err != nil {
 						t.Error(err)
 					}
-					invalidGrant(rw)
+					providertest.InvalidGrant(rw)
 				case "RT-new":
-					tokenAnswer(rw, "AT-fresh", "RT-fresh")
+					providertest.TokenAnswer(rw, "AT-fresh", "RT-fresh")
 				default:
-					invalidGrant(rw)
+					providertest.InvalidGrant(rw)
 				}
 			})
 			w = newFaultWS(t, faultConfig(provYAML(prov, f.URL), map[string]string{"p": prov}))
@@ -865,7 +795,7 @@ func TestFaultInvalidGrantRereadsStoreOnce(t *testing.T) {
 			if err != nil || tok != "AT-fresh" {
 				t.Fatalf("Token = %q, %v; want a renewal with the refresh token found in the store", tok, err)
 			}
-			if got := f.refreshTokens(); len(got) != 2 || got[0] != "RT-old" || got[1] != "RT-new" {
+			if got := refreshTokens(f); len(got) != 2 || got[0] != "RT-old" || got[1] != "RT-new" {
 				t.Errorf("refresh requests %v, want [RT-old RT-new]", got)
 			}
 			if got := w.stored(t, "p"); got.AccessToken != "AT-fresh" || got.RefreshToken != "RT-fresh" {
@@ -880,7 +810,7 @@ func TestFaultInvalidGrantRereadsStoreOnce(t *testing.T) {
 		})
 		t.Run(typ+"/store unchanged", func(t *testing.T) {
 			t.Parallel()
-			f := newFaultServer(t, func(rw http.ResponseWriter, r *http.Request, n int) { invalidGrant(rw) })
+			f := newFaultServer(t, func(rw http.ResponseWriter, r *http.Request, n int) { providertest.InvalidGrant(rw) })
 			w := newFaultWS(t, faultConfig(provYAML(prov, f.URL), map[string]string{"p": prov}))
 			w.seed(t, "p", oldToken(time.Now().Add(-time.Minute)))
 			_, err := w.m.Token(context.Background(), "p", DefaultMinTTL)
@@ -888,7 +818,7 @@ func TestFaultInvalidGrantRereadsStoreOnce(t *testing.T) {
 			if !errors.As(err, &nr) || nr.Reason != auth.ReasonAccessRevoked {
 				t.Fatalf("Token: %v", err)
 			}
-			if got := f.refreshTokens(); len(got) != 1 {
+			if got := refreshTokens(f); len(got) != 1 {
 				t.Errorf("refresh requests %v, want exactly one", got)
 			}
 		})
@@ -899,7 +829,7 @@ func TestFaultInvalidGrantRereadsStoreOnce(t *testing.T) {
 				if err := store.PutToken(context.Background(), w.fs, "p", newTok(fmt.Sprintf("RT-other-%d", n))); err != nil {
 					t.Error(err)
 				}
-				invalidGrant(rw)
+				providertest.InvalidGrant(rw)
 			})
 			w = newFaultWS(t, faultConfig(provYAML(prov, f.URL), map[string]string{"p": prov}))
 			w.seed(t, "p", oldToken(time.Now().Add(-time.Minute)))
@@ -908,7 +838,7 @@ func TestFaultInvalidGrantRereadsStoreOnce(t *testing.T) {
 			if !errors.As(err, &nr) {
 				t.Fatalf("Token: %v", err)
 			}
-			if got := f.refreshTokens(); len(got) != 2 || got[0] != "RT-old" || got[1] != "RT-other-1" {
+			if got := refreshTokens(f); len(got) != 2 || got[0] != "RT-old" || got[1] != "RT-other-1" {
 				t.Errorf("refresh requests %v, want [RT-old RT-other-1] (retry once, never loop)", got)
 			}
 		})
@@ -939,15 +869,15 @@ func TestFaultRetryWithStoredTokenLostIsReported(t *testing.T) {
 			if err := store.PutToken(context.Background(), w.fs, "p", &auth.Token{AccessToken: "AT-mid", RefreshToken: "RT-new", Expiry: time.Now().Add(-time.Second)}); err != nil {
 				t.Error(err)
 			}
-			invalidGrant(rw)
+			providertest.InvalidGrant(rw)
 		case ok:
 			// RT-new is spent (rotated to RT-newer), then the answer is lost.
 			mu.Lock()
 			valid["RT-newer"] = true
 			mu.Unlock()
-			dropConnection(t, rw)
+			providertest.DropConnection(t, rw)
 		default:
-			invalidGrant(rw)
+			providertest.InvalidGrant(rw)
 		}
 	})
 	w = newFaultWS(t, faultConfig(oauth2ProviderYAML("a", f.URL), map[string]string{"p": "a"}))
@@ -957,7 +887,7 @@ func TestFaultRetryWithStoredTokenLostIsReported(t *testing.T) {
 	if pe := assertTransient(t, err); !pe.Ambiguous {
 		t.Errorf("not ambiguous: %v", err)
 	}
-	if got := f.refreshTokens(); len(got) != 2 || got[1] != "RT-new" {
+	if got := refreshTokens(f); len(got) != 2 || got[1] != "RT-new" {
 		t.Fatalf("refresh requests %v", got)
 	}
 	if !w.markerExists("p") {
@@ -977,7 +907,7 @@ func TestFaultRetryWithStoredTokenLostIsReported(t *testing.T) {
 // token. (A marker left by a process killed inside the window.)
 func TestFaultLossMessageNamesProvider(t *testing.T) {
 	t.Parallel()
-	f := newFaultServer(t, func(rw http.ResponseWriter, r *http.Request, n int) { invalidGrant(rw) })
+	f := newFaultServer(t, func(rw http.ResponseWriter, r *http.Request, n int) { providertest.InvalidGrant(rw) })
 	w := newFaultWS(t, faultConfig(oauth2ProviderYAML("acme", f.URL), map[string]string{"p": "acme"}))
 	tok := oldToken(time.Now().Add(-time.Minute))
 	w.seed(t, "p", tok)
@@ -1019,7 +949,7 @@ func TestFaultConnectionRefusedClearsMarker(t *testing.T) {
 		t.Errorf("renewal marker left after a request that never reached the server (renew.go renewFailed keeps it whenever Status == 0)")
 	}
 	// The consequence: the server is back, and the user revoked the app.
-	f := newFaultServer(t, func(rw http.ResponseWriter, r *http.Request, n int) { invalidGrant(rw) })
+	f := newFaultServer(t, func(rw http.ResponseWriter, r *http.Request, n int) { providertest.InvalidGrant(rw) })
 	w2 := openFaultWS(t, dir, faultConfig(oauth2ProviderYAML("a", f.URL), map[string]string{"p": "a"}), nil)
 	_, err = w2.m.Token(ctx, "p", DefaultMinTTL)
 	var nr *NeedsReauthError
@@ -1077,7 +1007,7 @@ func (s *recordingStore) events() []string {
 func TestFaultRefreshTokenKeptOrReplaced(t *testing.T) {
 	t.Run("answer without refresh_token", func(t *testing.T) {
 		t.Parallel()
-		f := newFaultServer(t, func(w http.ResponseWriter, r *http.Request, n int) { tokenAnswer(w, "AT-new", "") })
+		f := newFaultServer(t, func(w http.ResponseWriter, r *http.Request, n int) { providertest.TokenAnswer(w, "AT-new", "") })
 		w := newFaultWS(t, faultConfig(oauth2ProviderYAML("a", f.URL), map[string]string{"p": "a"}))
 		w.seed(t, "p", oldToken(time.Now().Add(-time.Minute)))
 		tok, err := w.m.Token(context.Background(), "p", DefaultMinTTL)
@@ -1093,7 +1023,7 @@ func TestFaultRefreshTokenKeptOrReplaced(t *testing.T) {
 	})
 	t.Run("answer with a new refresh_token", func(t *testing.T) {
 		t.Parallel()
-		f := newFaultServer(t, func(w http.ResponseWriter, r *http.Request, n int) { tokenAnswer(w, "AT-new", "RT-new") })
+		f := newFaultServer(t, func(w http.ResponseWriter, r *http.Request, n int) { providertest.TokenAnswer(w, "AT-new", "RT-new") })
 		var rs *recordingStore
 		w := openFaultWS(t, t.TempDir(), faultConfig(oauth2ProviderYAML("a", f.URL), map[string]string{"p": "a"}),
 			func(s store.Store) store.Store {
@@ -1131,7 +1061,7 @@ func TestFaultRefreshTokenKeptOrReplaced(t *testing.T) {
 		if got := w.stored(t, "p"); got.RefreshToken != "RT-new" || got.AccessToken != "AT-new" {
 			t.Errorf("stored %+v", got)
 		}
-		if got := f.refreshTokens(); len(got) != 1 || got[0] != "RT-old" {
+		if got := refreshTokens(f); len(got) != 1 || got[0] != "RT-old" {
 			t.Errorf("refresh requests %v", got)
 		}
 	})
@@ -1142,12 +1072,14 @@ func TestFaultRefreshTokenKeptOrReplaced(t *testing.T) {
 // at the end, with the right records.
 func TestFaultRefreshMixedOutcomes(t *testing.T) {
 	t.Parallel()
-	okSrv := newFaultServer(t, func(w http.ResponseWriter, r *http.Request, n int) { tokenAnswer(w, "AT-ok-new", "RT-ok-new") })
-	badSrv := newFaultServer(t, func(w http.ResponseWriter, r *http.Request, n int) { invalidGrant(w) })
+	okSrv := newFaultServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		providertest.TokenAnswer(w, "AT-ok-new", "RT-ok-new")
+	})
+	badSrv := newFaultServer(t, func(w http.ResponseWriter, r *http.Request, n int) { providertest.InvalidGrant(w) })
 	busySrv := newFaultServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	})
-	deadSrv := newFaultServer(t, func(w http.ResponseWriter, r *http.Request, n int) { tokenAnswer(w, "AT-x", "") })
+	deadSrv := newFaultServer(t, func(w http.ResponseWriter, r *http.Request, n int) { providertest.TokenAnswer(w, "AT-x", "") })
 	providers := oauth2ProviderYAML("a", okSrv.URL) + oauth2ProviderYAML("b", badSrv.URL) +
 		googleProviderYAML("g", busySrv.URL) + oauth2ProviderYAML("d", deadSrv.URL)
 	w := newFaultWS(t, faultConfig(providers, map[string]string{"p-ok": "a", "p-bad": "b", "p-busy": "g", "p-dead": "d"}))
@@ -1195,13 +1127,13 @@ func TestFaultRefreshMixedOutcomes(t *testing.T) {
 	if by["p-bad"].Reason != auth.ReasonAccessRevoked || by["p-dead"].Reason != auth.ReasonPasswordChanged {
 		t.Errorf("reasons: bad %q, dead %q", by["p-bad"].Reason, by["p-dead"].Reason)
 	}
-	if n := len(busySrv.calls("/token")); n != 4 {
+	if n := len(busySrv.Calls("/token")); n != 4 {
 		t.Errorf("the 503 provider (not rotating) got %d requests, want 4 (refresh allows 3 retries)", n)
 	}
-	if n := len(deadSrv.calls("/token")); n != 0 {
+	if n := len(deadSrv.Calls("/token")); n != 0 {
 		t.Errorf("a profile known dead was contacted %d times", n)
 	}
-	if n := len(okSrv.calls("/token")) + len(badSrv.calls("/token")); n != 2 {
+	if n := len(okSrv.Calls("/token")) + len(badSrv.Calls("/token")); n != 2 {
 		t.Errorf("%d requests to the ok and bad providers, want 2", n)
 	}
 	st, err := w.m.State.Load()
@@ -1235,7 +1167,7 @@ func TestFaultVerifyIntrospection(t *testing.T) {
 	t.Run("inactive", func(t *testing.T) {
 		t.Parallel()
 		f := newFaultServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
-			writeJSONStatus(w, 200, `{"active":false}`)
+			providertest.WriteJSON(w, 200, `{"active":false}`)
 		})
 		w := newFaultWS(t, faultConfig(oauth2ProviderYAML("a", f.URL), map[string]string{"p": "a"}))
 		w.seed(t, "p", oldToken(time.Now().Add(time.Hour)))
@@ -1247,11 +1179,11 @@ func TestFaultVerifyIntrospection(t *testing.T) {
 			t.Errorf("result %+v", res[0])
 		}
 		// The grant is asked about first: its refresh token (issue 7 item 5).
-		calls := f.calls("/introspect")
-		if len(calls) == 0 || calls[0].form.Get("token") != "RT-old" || calls[0].form.Get("token_type_hint") != "refresh_token" {
+		calls := f.Calls("/introspect")
+		if len(calls) == 0 || calls[0].Form.Get("token") != "RT-old" || calls[0].Form.Get("token_type_hint") != "refresh_token" {
 			t.Errorf("introspection requests %+v", calls)
 		}
-		if n := len(f.calls("/token")); n != 0 {
+		if n := len(f.Calls("/token")); n != 0 {
 			t.Errorf("%d token requests for a valid access token", n)
 		}
 		if rec := w.record(t, "p"); !rec.NeedsReauth || rec.Reason != auth.ReasonAccessRevoked || rec.LastVerifiedAt == nil {
@@ -1267,10 +1199,10 @@ func TestFaultVerifyIntrospection(t *testing.T) {
 		exp := time.Now().Add(time.Hour).Unix()
 		f := newFaultServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 			if r.Form.Get("token") == "RT-old" {
-				writeJSONStatus(w, 200, `{"active":true}`) // a refresh token without a stated lifetime
+				providertest.WriteJSON(w, 200, `{"active":true}`) // a refresh token without a stated lifetime
 				return
 			}
-			writeJSONStatus(w, 200, fmt.Sprintf(`{"active":true,"exp":%d}`, exp))
+			providertest.WriteJSON(w, 200, fmt.Sprintf(`{"active":true,"exp":%d}`, exp))
 		})
 		w := newFaultWS(t, faultConfig(oauth2ProviderYAML("a", f.URL), map[string]string{"p": "a"}))
 		w.seed(t, "p", oldToken(time.Now().Add(time.Hour)))
@@ -1299,7 +1231,7 @@ func TestFaultVerifyIntrospection(t *testing.T) {
 		if err != nil || tok != "AT-old" {
 			t.Errorf("Token after a good verify = %q, %v", tok, err)
 		}
-		if n := len(f.calls("/token")); n != 0 {
+		if n := len(f.Calls("/token")); n != 0 {
 			t.Errorf("%d token requests", n)
 		}
 	})

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -16,7 +15,9 @@ import (
 	"time"
 
 	"github.com/sbctl/sbctl/auth/flow"
+	"github.com/sbctl/sbctl/auth/provider/providertest"
 	"github.com/sbctl/sbctl/auth/sandbox"
+	"github.com/sbctl/sbctl/auth/sandbox/sandboxtest"
 )
 
 // Claims of SECURITY.md that only the flow package's own tests covered:
@@ -54,7 +55,7 @@ func browserRewriting(rewrite func(u *url.URL)) flow.Opener {
 // send iss; a callback without it is refused before any code exchange.
 func TestSecurity10ReauthRequiresIssWhenAdvertised(t *testing.T) {
 	t.Parallel()
-	srv := startSandbox(t, sandbox.Options{})
+	srv := sandboxtest.Start(t, sandbox.Options{})
 	m, _ := newWorkspace(t, sandboxConfig(srv.Issuer()))
 	drop := browserRewriting(func(u *url.URL) {
 		q := u.Query()
@@ -74,25 +75,25 @@ func TestSecurity10ReauthRequiresIssWhenAdvertised(t *testing.T) {
 // ends the sign-in with no second POST anywhere in the reauth.
 func TestSecurity11ReauthRedeemsACodeOnce(t *testing.T) {
 	t.Parallel()
-	srv := startSandbox(t, sandbox.Options{})
-	var posts atomic.Int64
-	token := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost {
-			posts.Add(1)
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusInternalServerError)
-		_, _ = w.Write([]byte(`{"error":"server_error"}`))
-	}))
-	t.Cleanup(token.Close)
+	srv := sandboxtest.Start(t, sandbox.Options{})
+	token := providertest.New(t)
+	token.SetFallback(func(w http.ResponseWriter, _ *http.Request, _ providertest.Request) {
+		providertest.WriteJSON(w, http.StatusInternalServerError, `{"error":"server_error"}`)
+	})
 	md := srv.Metadata()
 	cfg := fmt.Sprintf("providers:\n  legacy:\n    type: oauth2\n    auth_url: %s\n    token_url: %s/token\n    client_id: test-cli\nprofiles:\n  p1:\n    provider: legacy\n", md.AuthorizationEndpoint, token.URL)
 	m, _ := newWorkspace(t, cfg)
-	_, err := m.Reauth(context.Background(), "p1", ReauthOptions{Browser: followingBrowser, Timeout: 10 * time.Second, Stderr: io.Discard})
+	_, err := m.Reauth(context.Background(), "p1", ReauthOptions{Browser: sandboxtest.ClickThrough(), Timeout: 10 * time.Second, Stderr: io.Discard})
 	if err == nil {
 		t.Fatal("reauth succeeded against a token endpoint that answers 500")
 	}
-	if n := posts.Load(); n != 1 {
+	posts := 0
+	for _, r := range token.Requests() {
+		if r.Method == http.MethodPost {
+			posts++
+		}
+	}
+	if n := posts; n != 1 {
 		t.Errorf("%d POSTs to the token endpoint, want exactly 1 (a code is redeemed once)", n)
 	}
 }
@@ -155,32 +156,28 @@ func TestSecurity24StateReplacedByRename(t *testing.T) {
 // endpoint receives nothing it can redeem.
 func TestSecurity28MixUpGetsNoCode(t *testing.T) {
 	t.Parallel()
-	honest := startSandbox(t, sandbox.Options{})
+	honest := sandboxtest.Start(t, sandbox.Options{})
 	honestAuthz := honest.Metadata().AuthorizationEndpoint
-	var tokenRequests atomic.Int64
 	var registered atomic.Value
-	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/authorize":
-			q := r.URL.Query()
-			cb, err := url.Parse(q.Get("redirect_uri"))
-			if err != nil {
-				http.Error(w, "bad", http.StatusBadRequest)
-				return
-			}
-			// The redirect URI the honest app registered (what `sbctl
-			// providers show honest` says to register), on sbctl's
-			// listener's port: an honest server accepts only that one.
-			cb.Path = registered.Load().(string)
-			bounce := url.Values{"response_type": {"code"}, "client_id": {"honest-cli"}, "redirect_uri": {cb.String()},
-				"state": {q.Get("state")}, "code_challenge": {q.Get("code_challenge")}, "code_challenge_method": {"S256"}, "scope": {"openid"}}
-			http.Redirect(w, r, honestAuthz+"?"+bounce.Encode(), http.StatusFound)
-		case "/token":
-			tokenRequests.Add(1)
-			http.Error(w, "thanks", http.StatusBadRequest)
+	evil := providertest.New(t)
+	evil.On("GET /authorize", func(w http.ResponseWriter, r *http.Request, req providertest.Request) {
+		q := req.Query
+		cb, err := url.Parse(q.Get("redirect_uri"))
+		if err != nil {
+			http.Error(w, "bad", http.StatusBadRequest)
+			return
 		}
-	}))
-	t.Cleanup(evil.Close)
+		// The redirect URI the honest app registered (what `sbctl
+		// providers show honest` says to register), on sbctl's
+		// listener's port: an honest server accepts only that one.
+		cb.Path = registered.Load().(string)
+		bounce := url.Values{"response_type": {"code"}, "client_id": {"honest-cli"}, "redirect_uri": {cb.String()},
+			"state": {q.Get("state")}, "code_challenge": {q.Get("code_challenge")}, "code_challenge_method": {"S256"}, "scope": {"openid"}}
+		http.Redirect(w, r, honestAuthz+"?"+bounce.Encode(), http.StatusFound)
+	})
+	evil.On("POST /token", func(w http.ResponseWriter, _ *http.Request, _ providertest.Request) {
+		http.Error(w, "thanks", http.StatusBadRequest)
+	})
 	cfg := fmt.Sprintf("providers:\n  honest:\n    type: oidc\n    issuer: %s\n    client_id: honest-cli\n  evil:\n    type: oauth2\n    auth_url: %s/authorize\n    token_url: %s/token\n    client_id: evil-cli\nprofiles:\n  p1:\n    provider: evil\n",
 		honest.Issuer(), evil.URL, evil.URL)
 	m, _ := newWorkspace(t, cfg)
@@ -192,11 +189,11 @@ func TestSecurity28MixUpGetsNoCode(t *testing.T) {
 	// host.
 	rest := strings.TrimPrefix(info.RedirectURI, "http://127.0.0.1:")
 	registered.Store(rest[strings.Index(rest, "/"):])
-	_, err = m.Reauth(context.Background(), "p1", ReauthOptions{Browser: followingBrowser, Timeout: 3 * time.Second, Stderr: io.Discard})
+	_, err = m.Reauth(context.Background(), "p1", ReauthOptions{Browser: sandboxtest.ClickThrough(), Timeout: 3 * time.Second, Stderr: io.Discard})
 	if err == nil {
 		t.Fatal("the mixed-up sign-in succeeded")
 	}
-	if n := tokenRequests.Load(); n != 0 {
+	if n := evil.Count("/token"); n != 0 {
 		t.Errorf("the attacker's token endpoint got %d requests (a code and verifier it can redeem at the honest server)", n)
 	}
 }

@@ -5,17 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 
-	"github.com/gofrs/flock"
-
 	"github.com/sbctl/sbctl/auth"
-	"github.com/sbctl/sbctl/config"
+	"github.com/sbctl/sbctl/auth/fsx"
 )
 
 // Record is what sbctl knows about one profile's connection, without any
@@ -83,31 +79,9 @@ func NewStateFile(dir string) *StateFile { return &StateFile{Path: filepath.Join
 // or not a regular file at all). Callers rebuild it; it is never fatal.
 var ErrStateCorrupt = errors.New("state file is corrupt")
 
-var errNotRegular = errors.New("not a regular file")
-
-// readRegular reads path only if it is a regular file: a directory in its
-// place would fail every read, and a FIFO would block sbctl forever
-// (opened without O_NONBLOCK, and immune to SIGTERM while it waits).
-func readRegular(path string) ([]byte, error) {
-	fi, err := os.Lstat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, errNotRegular
-	}
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	// Checked again on the open file: it may have been swapped since the
-	// Lstat.
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return nil, errNotRegular
-	}
-	return io.ReadAll(f)
-}
+// errNotRegular: the state path names something other than a regular
+// file (rebuildState says so).
+var errNotRegular = fsx.ErrNotRegular
 
 // errStateMissing: no state file yet.
 var errStateMissing = errors.New("no state file")
@@ -116,7 +90,7 @@ var errStateMissing = errors.New("no state file")
 // errStateMissing; a damaged one an empty state and ErrStateCorrupt.
 func (f *StateFile) Load() (*State, error) {
 	st := &State{Version: stateVersion, Profiles: map[string]*Record{}}
-	b, err := readRegular(f.Path)
+	b, err := fsx.ReadRegular(f.Path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return st, errStateMissing
 	}
@@ -140,7 +114,7 @@ func (f *StateFile) Load() (*State, error) {
 // cannot be read): `sbctl token` needs only its own, and decoding only it
 // keeps a script's call cheap in a fleet of thousands.
 func (f *StateFile) Record(name string) *Record {
-	b, err := readRegular(f.Path)
+	b, err := fsx.ReadRegular(f.Path)
 	if err != nil {
 		return nil
 	}
@@ -162,16 +136,33 @@ func (f *StateFile) Record(name string) *Record {
 	return &rec
 }
 
-// LockTimeout bounds the wait for another sbctl's state update.
+// LockTimeout bounds the wait for another sbctl's state update, config
+// edit or renewal of the same profile.
 const LockTimeout = 30 * time.Second
+
+// The state directory holds the lock files that keep two processes from
+// spending one refresh token (SECURITY 19), the renewal markers and the
+// recovery files: whoever can write there can swap a lock file and walk in
+// while another sbctl holds the original. So it, and the directories in
+// it, are created 0700 and refused (with the fix) when they are a
+// symlink, belong to another user or are writable by others (SECURITY
+// 31); its lock files are never followed through a symlink either.
+var stateDir = fsx.PrivateDir{
+	What:     "state directory",
+	Env:      "XDG_STATE_HOME",
+	Holds:    "its lock files",
+	LinkWhy:  "sbctl keeps its locks only in a real directory",
+	OwnerWhy: "another user could replace its lock files",
+	NotYours: "set XDG_STATE_HOME to a directory of your own",
+}
 
 // Update applies change under the lock and writes the result atomically.
 // A corrupt file is moved aside (state.json.corrupt) and replaced.
 func (f *StateFile) Update(ctx context.Context, change func(*State) error) error {
-	if err := privateDir(filepath.Dir(f.Path)); err != nil {
+	if err := stateDir.Make(filepath.Dir(f.Path)); err != nil {
 		return err
 	}
-	unlock, err := lockFile(ctx, f.Path+".lock")
+	unlock, err := stateDir.Lock(ctx, f.Path+".lock", LockTimeout)
 	if err != nil {
 		return err
 	}
@@ -191,29 +182,5 @@ func (f *StateFile) Update(ctx context.Context, change func(*State) error) error
 	if err != nil {
 		return err
 	}
-	return config.WriteFileAtomic(f.Path, b, 0o600)
-}
-
-// lockFile takes a cross-process lock on path, waiting at most LockTimeout.
-// The lock file is permanent: deleting it while another process waits on it
-// would let two processes in at once.
-func lockFile(parent context.Context, path string) (func(), error) {
-	// Never through a symlink put in the lock file's place (SECURITY 31).
-	lk := flock.New(path, flock.SetFlag(os.O_CREATE|os.O_RDWR|noFollow), flock.SetPermissions(0o600))
-	ctx, cancel := context.WithTimeout(parent, LockTimeout)
-	defer cancel()
-	ok, err := lk.TryLockContext(ctx, 10*time.Millisecond)
-	if err != nil || !ok {
-		if parent.Err() != nil {
-			return nil, parent.Err()
-		}
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("waited %s for the lock %s held by another sbctl; if none is running, try again", LockTimeout, path)
-		}
-		if isLinkErr(err) {
-			return nil, fmt.Errorf("the lock file %s is a symbolic link; sbctl does not follow links in its state directory: remove it (`rm %s`) and retry", path, path)
-		}
-		return nil, fmt.Errorf("locking %s: %w", path, err)
-	}
-	return func() { _ = lk.Unlock() }, nil
+	return fsx.WriteFile(f.Path, b, fsx.KeepPerm(0o600))
 }

@@ -5,8 +5,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/sbctl/sbctl/auth/fsx"
 )
 
 func TestStateFileRoundTripAndCorruption(t *testing.T) {
@@ -76,5 +80,82 @@ func TestStateUpdatesDoNotLoseWrites(t *testing.T) {
 		if e.Name() != "state.json" && e.Name() != "state.json.lock" {
 			t.Errorf("stray file %s", e.Name())
 		}
+	}
+}
+
+// SECURITY 31, state and locks: whoever can write to the state directory
+// can swap a lock file and renew alongside another sbctl (SECURITY 19).
+
+func TestSecurity31StateDirWritableByOthersRefused(t *testing.T) {
+	if !fsx.PermsMatter {
+		t.Skip("no Unix permission bits on this platform")
+	}
+	dir := filepath.Join(t.TempDir(), "state")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	sf := NewStateFile(dir)
+	err := sf.Update(context.Background(), func(*State) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "writable by other users") || !strings.Contains(err.Error(), "chmod 700 "+dir) {
+		t.Fatalf("a 0777 state directory: %v; want a refusal with the fix", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "state.json.lock")); !os.IsNotExist(err) {
+		t.Errorf("a lock file was created in the untrusted directory: %v", err)
+	}
+}
+
+func TestSecurity31SymlinkedStateDirRefused(t *testing.T) {
+	root := t.TempDir()
+	target := filepath.Join(root, "elsewhere")
+	if err := os.Mkdir(target, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(root, "state")
+	if err := os.Symlink(target, link); err != nil {
+		t.Skipf("no symlinks here: %v", err)
+	}
+	err := NewStateFile(link).Update(context.Background(), func(*State) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Fatalf("a symlinked state directory: %v; want a refusal", err)
+	}
+	if !strings.Contains(err.Error(), "mkdir -m 700 "+link) || !strings.Contains(err.Error(), "XDG_STATE_HOME") {
+		t.Errorf("error %q does not give the fix", err)
+	}
+	if entries, _ := os.ReadDir(target); len(entries) != 0 {
+		t.Errorf("files were written through the link: %v", entries)
+	}
+}
+
+// A state update's lock file swapped for a symlink is refused, not
+// followed: following it would lock the decoy while the holder of the
+// real lock writes on.
+func TestSecurity31SwappedLockFileRefused(t *testing.T) {
+	if fsx.NoFollow == 0 {
+		t.Skip("no O_NOFOLLOW on this platform")
+	}
+	dir := t.TempDir()
+	decoy := filepath.Join(dir, "decoy")
+	if err := os.WriteFile(decoy, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sf := NewStateFile(dir)
+	lock := sf.Path + ".lock"
+	if err := os.Symlink(decoy, lock); err != nil {
+		t.Skipf("no symlinks here: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := sf.Update(ctx, func(*State) error { return nil })
+	if err == nil {
+		t.Fatal("a lock file swapped for a symlink was followed")
+	}
+	if !strings.Contains(err.Error(), "symbolic link") || !strings.Contains(err.Error(), "rm "+lock) {
+		t.Errorf("error %q does not say why", err)
+	}
+	if _, err := os.Stat(sf.Path); !os.IsNotExist(err) {
+		t.Errorf("the state was written without its lock: %v", err)
 	}
 }

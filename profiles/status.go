@@ -1,6 +1,3 @@
-// Package profiles is sbctl's domain: profiles and groups as the config
-// describes them, what is known about each connection (the state file), the
-// status model, and the operations the CLI and the TUI share.
 package profiles
 
 import (
@@ -50,7 +47,7 @@ type Health struct {
 // that lapsed is fine while a refresh token can renew it silently (SPEC §2).
 func Evaluate(rec *Record, now time.Time, window time.Duration) Health {
 	if rec == nil || !rec.Connected {
-		return Health{Status: StatusNotConnected, Detail: "no token stored: connect it with `sbctl reauth`"}
+		return Health{Status: StatusNotConnected, Detail: "no token stored"}
 	}
 	exp, cause := connectionExpiry(rec)
 	if rec.NeedsReauth {

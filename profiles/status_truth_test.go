@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sbctl/sbctl/auth/provider/providertest"
 	"github.com/sbctl/sbctl/auth/store"
 )
 
@@ -31,7 +32,7 @@ func userinfoProviderYAML(name, base string) string {
 func TestVerifyNonTransientFailureIsUnknown(t *testing.T) {
 	cases := map[string]func(w http.ResponseWriter){
 		"invalid_client": func(w http.ResponseWriter) {
-			writeJSONStatus(w, http.StatusUnauthorized, `{"error":"invalid_client","error_description":"client authentication failed"}`)
+			providertest.WriteJSON(w, http.StatusUnauthorized, `{"error":"invalid_client","error_description":"client authentication failed"}`)
 		},
 		"unexpected 418": func(w http.ResponseWriter) {
 			w.WriteHeader(http.StatusTeapot)
@@ -76,14 +77,14 @@ func TestVerifyNonTransientFailureIsUnknown(t *testing.T) {
 func TestFailedRefreshOfExpiredTokenIsNeverOK(t *testing.T) {
 	cases := map[string]func(w http.ResponseWriter){
 		"unauthorized_client": func(w http.ResponseWriter) {
-			writeJSONStatus(w, http.StatusBadRequest, `{"error":"unauthorized_client"}`)
+			providertest.WriteJSON(w, http.StatusBadRequest, `{"error":"unauthorized_client"}`)
 		},
 		"html 404": func(w http.ResponseWriter) {
 			w.WriteHeader(http.StatusNotFound)
 			_, _ = w.Write([]byte("<html>not found</html>"))
 		},
 		"200 without a token": func(w http.ResponseWriter) {
-			writeJSONStatus(w, http.StatusOK, `{"ok":true}`)
+			providertest.WriteJSON(w, http.StatusOK, `{"ok":true}`)
 		},
 	}
 	for name, answer := range cases {
@@ -149,9 +150,9 @@ func TestVerifyLapsedAccessTokenRenewsFirst(t *testing.T) {
 				w.WriteHeader(http.StatusUnauthorized)
 				return
 			}
-			writeJSONStatus(w, http.StatusOK, `{"sub":"u1","name":"User One"}`)
+			providertest.WriteJSON(w, http.StatusOK, `{"sub":"u1","name":"User One"}`)
 		case "/token":
-			tokenAnswer(w, "AT-new", "RT-new")
+			providertest.TokenAnswer(w, "AT-new", "RT-new")
 		}
 	})
 	w := newFaultWS(t, faultConfig(userinfoProviderYAML("a", f.URL), map[string]string{"p": "a"}))
@@ -163,7 +164,7 @@ func TestVerifyLapsedAccessTokenRenewsFirst(t *testing.T) {
 	if !res[0].Valid || res[0].Status != StatusOK {
 		t.Errorf("result %+v: a lapsed access token with a live refresh token was taken for a dead grant", res[0])
 	}
-	if n := len(f.calls("/token")); n != 1 {
+	if n := len(f.Calls("/token")); n != 1 {
 		t.Errorf("%d refresh requests, want 1", n)
 	}
 	if got := w.stored(t, "p"); got.AccessToken != "AT-new" {
@@ -180,12 +181,12 @@ func TestVerifyIntrospectionLapsedAccessTokenIsNoVerdict(t *testing.T) {
 		switch r.URL.Path {
 		case "/introspect":
 			if r.Form.Get("token") == "RT-old" {
-				writeJSONStatus(w, http.StatusOK, `{"active":true,"token_type":"refresh_token"}`)
+				providertest.WriteJSON(w, http.StatusOK, `{"active":true,"token_type":"refresh_token"}`)
 				return
 			}
-			writeJSONStatus(w, http.StatusOK, `{"active":false}`)
+			providertest.WriteJSON(w, http.StatusOK, `{"active":false}`)
 		case "/token":
-			tokenAnswer(w, "AT-new", "RT-new")
+			providertest.TokenAnswer(w, "AT-new", "RT-new")
 		}
 	})
 	w := newFaultWS(t, faultConfig(oauth2ProviderYAML("a", f.URL), map[string]string{"p": "a"}))
@@ -209,7 +210,7 @@ func TestWrongClockLeavesNoLastingVerdict(t *testing.T) {
 	t.Parallel()
 	f := newFaultServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		w.Header().Set("Date", time.Now().UTC().Format(http.TimeFormat))
-		tokenAnswer(w, "AT-new", "")
+		providertest.TokenAnswer(w, "AT-new", "")
 	})
 	dir := t.TempDir()
 	w := openFaultWS(t, dir, faultConfig(oauth2ProviderYAML("a", f.URL), map[string]string{"p": "a"}), nil)
@@ -225,7 +226,7 @@ func TestWrongClockLeavesNoLastingVerdict(t *testing.T) {
 	if _, err := m.Token(context.Background(), "p", DefaultMinTTL); err != nil {
 		t.Fatalf("Token with the clock 40 days ahead: %v (the network was not asked?)", err)
 	}
-	if n := len(f.calls("/token")); n != 1 {
+	if n := len(f.Calls("/token")); n != 1 {
 		t.Errorf("%d refresh requests, want 1: the network decides, not our clock", n)
 	}
 	if !strings.Contains(w.warn.String(), "ahead of") {

@@ -62,7 +62,7 @@ func (m *Manager) Token(ctx context.Context, name string, minTTL time.Duration) 
 		fmt.Fprintf(m.warn, "warning: could not renew %q (%s); using the current token, %s\n", name, res.Message, left)
 		return t.AccessToken, nil
 	}
-	if res.Outcome == OutcomeNotRenewed {
+	if res.Outcome == OutcomeNotRenewable {
 		return "", &NeedsReauthError{Name: name, Reason: res.Reason, Msg: res.Message}
 	}
 	return "", res.err

@@ -32,7 +32,7 @@ type VerifyResult struct {
 func (m *Manager) Verify(ctx context.Context, names []string, all bool, concurrency int) ([]VerifyResult, error) {
 	var selected []*config.Profile
 	if all {
-		selected = m.Config.Profiles
+		selected = m.config().Profiles
 	}
 	for _, n := range names {
 		p, err := m.Profile(n)
@@ -72,7 +72,7 @@ func (m *Manager) Verify(ctx context.Context, names []string, all bool, concurre
 		return results, err
 	}
 	if st, err := m.State.Load(); err == nil {
-		now, window := m.now(), m.Config.Defaults.ExpiringWithin
+		now, window := m.now(), m.config().Defaults.ExpiringWithin
 		for i, p := range selected {
 			results[i].Status = Evaluate(st.Profiles[p.Name], now, window).Status
 		}
@@ -146,10 +146,16 @@ func (m *Manager) verifyOne(ctx context.Context, p *config.Profile) (VerifyResul
 			return failed(err)
 		}
 	}
-	vr.Check = v.Check
+	return m.applyVerdict(ctx, p.Name, tok, v, vr, upd)
+}
+
+// applyVerdict turns the network's answer on tok into the check's result and
+// the record update that stores it.
+func (m *Manager) applyVerdict(ctx context.Context, name string, tok *auth.Token, v *provider.Verdict, vr VerifyResult, upd RenewResult) (VerifyResult, RenewResult) {
+	vr.Check = string(v.Check)
 	if v.Valid {
 		vr.Valid = true
-		m.noteVerdict(ctx, p.Name, tok, "")
+		m.noteVerdict(ctx, name, tok, "")
 		return vr, m.validVerdict(upd, upd.update, v)
 	}
 	reason := v.Reason
@@ -157,7 +163,7 @@ func (m *Manager) verifyOne(ctx context.Context, p *config.Profile) (VerifyResul
 		reason = auth.ReasonInvalid
 	}
 	vr.Reason, vr.Message = reason, reason.Explain()
-	m.noteVerdict(ctx, p.Name, tok, reason)
+	m.noteVerdict(ctx, name, tok, reason)
 	now := m.now().UTC()
 	dead := deadRecord(reason, reason.Explain(), m.endedAt(tok))
 	upd.update = func(cur *Record) *Record {

@@ -10,6 +10,7 @@ import (
 	"github.com/sbctl/sbctl/auth"
 	"github.com/sbctl/sbctl/auth/oidctest"
 	"github.com/sbctl/sbctl/auth/store"
+	"github.com/sbctl/sbctl/auth/testkit"
 )
 
 // TestZitadelEndToEnd takes one profile through the domain against the
@@ -25,7 +26,7 @@ func TestZitadelEndToEnd(t *testing.T) {
 
 	ctx, cancel := context.WithCancelCause(t.Context())
 	defer cancel(nil)
-	var stderr syncBuffer
+	var stderr testkit.Buffer
 	res, err := m.Reauth(ctx, "zp", ReauthOptions{Browser: op.Browser(cancel), Stderr: &stderr, Timeout: 20 * time.Second})
 	if err != nil {
 		t.Fatalf("reauth: %v\n%s", err, stderr.String())

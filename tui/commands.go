@@ -222,6 +222,25 @@ type operation struct {
 	events     <-chan opEvent // a sign-in's URL and messages
 }
 
+// maxFlowLines is how many of the flow's own messages an operation keeps
+// for the sign-in box: enough for a device flow's instructions (URL, code,
+// hint, wait).
+const maxFlowLines = 6
+
+// add keeps a piece of news from the flow: the URL, and the latest lines
+// (the URL itself is not repeated as a line).
+func (op *operation) add(ev opEvent) {
+	if ev.url != "" {
+		op.url = ev.url
+	}
+	if ev.line != "" && ev.line != op.url {
+		op.lines = append(op.lines, ev.line)
+		if len(op.lines) > maxFlowLines {
+			op.lines = op.lines[len(op.lines)-maxFlowLines:]
+		}
+	}
+}
+
 // run wraps an operation's work: registered with the tracker, its context
 // released when it ends, its event stream closed so waitEvent stops.
 func (op *operation) run(tr *tracker, ev *opEvents, work func(ctx context.Context) opDoneMsg) tea.Cmd {

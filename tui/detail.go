@@ -37,7 +37,7 @@ func (d detailPane) View() string {
 	}
 	var lines []string
 	if !d.has {
-		lines = append(lines, d.styles.dim.Render("  No profile selected."))
+		lines = append(lines, d.styles.muted.Render("  No profile selected."))
 	} else {
 		lines = d.lines()
 	}
@@ -51,7 +51,7 @@ func (d detailPane) View() string {
 }
 
 func (d detailPane) lines() []string {
-	v, now, st := d.view, d.now, d.styles
+	v, st := d.view, d.styles
 	out := []string{st.bold.Render(clean(v.Name))}
 	valueWidth := max(d.width-2-detailLabelWidth, 10)
 	field := func(label, value string) {
@@ -63,65 +63,55 @@ func (d detailPane) lines() []string {
 			out = append(out, "  "+st.label.Render(fit(l, detailLabelWidth))+w)
 		}
 	}
-
-	status := st.status(v.Status).Render(string(v.Status))
-	if v.Reason != nil {
-		status += " (" + clean(*v.Reason) + ")"
-	}
-	field("Status", status)
-	if v.Detail != "" {
-		field("Why", clean(v.Detail))
-	}
-	if todo := whatToDo(v); todo != "" {
-		field("What to do", todo)
-	}
-	field("Provider", clean(v.Provider))
-	account := clean(deref(v.Account))
-	if id := clean(deref(v.AccountID)); id != "" && id != account {
-		if account == "" {
-			account = "id " + id
-		} else {
-			account += " (id " + id + ")"
+	todo := whatToDo(v)
+	for i, f := range profiles.Details(v, d.now) {
+		if todo != "" && !explainsStatus(i, f) {
+			// The advice comes right after what it answers.
+			field("What to do", todo)
+			todo = ""
 		}
+		value := clean(f.Value)
+		if f.Tone != profiles.ToneNeutral {
+			value = st.tone(f.Tone).Render(value)
+		}
+		field(clean(f.Label), value)
 	}
-	field("Account", orDash(account))
-	field("Groups", orDash(clean(strings.Join(v.Groups, ", "))))
-	field("Connection ends", whenLong(v.ConnectionExpiresAt, now, "not known to expire"))
-	field("Access expires", whenLong(v.ExpiresAt, now, "no expiry given"))
-	switch {
-	case v.Renewable:
-		field("Refresh token", whenLong(v.RefreshExpiresAt, now, "yes, no expiry given"))
-	case v.Status != profiles.StatusNotConnected:
-		field("Refresh token", "none (a reauth is the only way to renew)")
-	}
-	field("Connected", whenLong(v.ConnectedAt, now, "-"))
-	field("Last refreshed", whenLong(v.LastRefreshedAt, now, "never"))
-	if len(v.Scopes) > 0 {
-		field("Scopes", clean(strings.Join(v.Scopes, " ")))
+	if todo != "" {
+		field("What to do", todo)
 	}
 	return out
 }
 
-// whatToDo is the advice of `sbctl profiles show`, in the TUI's keys with
-// the command alongside for scripts. (The CLI words its own copy; a shared
-// helper in profiles would keep the two in step.)
+// explainsStatus reports the detail fields that say what state the profile
+// is in (the first, profiles.Details promises) and why, which the advice
+// follows.
+func explainsStatus(i int, f profiles.Field) bool { return i == 0 || f.Label == "Why" }
+
+// whatToDo is the domain's advice (profiles.AdviceFor, the one the CLI
+// follows) finished for this medium: the key that does it, with the command
+// alongside for scripts.
 func whatToDo(v profiles.View) string {
-	name := clean(v.Name) // names are one printable word (config.ValidateName): no quoting needed
-	switch v.Action() {
-	case profiles.ActionConnect:
-		return "Connect it: press r (sbctl reauth " + name + ")."
-	case profiles.ActionReauth:
-		msg := "Re-authenticate: press r (sbctl reauth " + name + ")."
-		if hint := profiles.SignInHint(v.ReasonCode()); hint != "" {
-			msg += " " + strings.ToUpper(hint[:1]) + hint[1:] + "."
-		}
-		return msg
+	a := profiles.AdviceFor(v)
+	if a.Say == "" {
+		return ""
+	}
+	msg := a.Say + ": " + howTo(a.Action, clean(v.Name)) + "."
+	if a.Hint != "" {
+		msg += " " + strings.ToUpper(a.Hint[:1]) + a.Hint[1:] + "."
+	}
+	return msg
+}
+
+// howTo is how this screen starts an action. Names are one printable word
+// (config.ValidateName): the command needs no quoting.
+func howTo(a profiles.Action, name string) string {
+	switch a {
+	case profiles.ActionConnect, profiles.ActionReauth, profiles.ActionReauthBeforeEnd:
+		return "press r (sbctl reauth " + name + ")"
 	case profiles.ActionRenew:
-		return "Renew it before it ends: press f (sbctl refresh " + name + "), or r to sign in again."
-	case profiles.ActionReauthBeforeEnd:
-		return "Re-authenticate before it ends: press r (sbctl reauth " + name + ")."
+		return "press f (sbctl refresh " + name + "), or r to sign in again"
 	case profiles.ActionRecheck:
-		return "The last check could not be completed: press v to ask the network again."
+		return "press v to ask the network again"
 	}
 	return ""
 }

@@ -2,28 +2,11 @@ package tui
 
 import (
 	"strings"
-	"time"
 
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/sbctl/sbctl/profiles"
 )
-
-// when is a table cell: relative, or "-" when unknown.
-func when(t *time.Time, now time.Time) string {
-	if t == nil {
-		return "-"
-	}
-	return profiles.RelativeTime(*t, now)
-}
-
-// whenLong is for the detail pane: the absolute time and the relative one.
-func whenLong(t *time.Time, now time.Time, none string) string {
-	if t == nil {
-		return none
-	}
-	return t.UTC().Format(time.RFC3339) + " (" + profiles.RelativeTime(*t, now) + ")"
-}
 
 // clean makes text from elsewhere (account names from a network, error
 // messages) safe to lay out: whole escape sequences are dropped, then the
@@ -53,13 +36,6 @@ func truncate(s string, w int) string {
 		return s
 	}
 	return ansi.Truncate(s, w, "…")
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 func deref(s *string) string {

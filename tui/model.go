@@ -1,18 +1,13 @@
-// Package tui is sbctl's terminal UI (SPEC §7): the profiles at a glance,
-// with re-authentication, refresh and verification in place. It drives the
-// same operations as the CLI, through profiles.Manager.
 package tui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
 	"time"
 
-	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/spinner"
 	"charm.land/bubbles/v2/textinput"
@@ -20,7 +15,6 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/sbctl/sbctl/auth/flow"
 	"github.com/sbctl/sbctl/profiles"
 )
 
@@ -28,7 +22,7 @@ import (
 type Options struct {
 	// Browser opens sign-in URLs (ReauthOptions.Browser); nil: the default
 	// ($SBCTL_BROWSER, $BROWSER, then the system browser).
-	Browser flow.Opener
+	Browser profiles.Opener
 	// NoBrowser only shows the URL (an SSH session): the user opens it on
 	// this machine's browser some other way.
 	NoBrowser bool
@@ -43,29 +37,11 @@ type Options struct {
 	Title string
 }
 
-type noteKind int
-
-const (
-	noteInfo noteKind = iota
-	noteOK
-	noteWarn
-	noteErr
-)
-
-// note is the outcome of the last operation, shown above the summary until
-// the next one.
-type note struct {
-	kind noteKind
-	text string
-}
-
-// maxFlowLines is how many of the flow's own messages the sign-in box
-// shows: enough for a device flow's instructions (URL, code, hint, wait).
-const maxFlowLines = 6
-
 // Model is the root of the TUI. Only it returns a tea.View; the table, the
-// detail pane, the filter input, the spinner and the help are children that
-// render strings into the box they were given with SetSize.
+// detail pane, the sign-in box and the footer are children that render
+// strings into the box they were given with SetSize. The filter input and
+// the spinner are the root's, since the keys and the ticks reach it first;
+// the children draw what they show.
 type Model struct {
 	mgr  *profiles.Manager
 	opts Options
@@ -78,17 +54,18 @@ type Model struct {
 
 	keys    keyMap
 	styles  styles
-	help    help.Model
 	table   profileTable
 	detail  detailPane
+	signIn  signInBox
+	footer  footer
 	filter  textinput.Model
 	spinner spinner.Model
 
 	width, height int
-	showHelpLine  bool // false when the terminal is too short for it
 
 	all     []profiles.View // every profile, from the last List
-	inGroup []profiles.View // those in the current group (the summary counts these)
+	inGroup []profiles.View // those in the current group (the tally counts these)
+	tally   tally           // of inGroup
 	now     time.Time       // when all was evaluated
 	loaded  bool
 
@@ -112,15 +89,15 @@ func newModel(ctx context.Context, mgr *profiles.Manager, opts Options) *Model {
 		opts.Title = "sbctl"
 	}
 	m := &Model{
-		mgr:          mgr,
-		opts:         opts,
-		tracker:      &tracker{},
-		keys:         newKeyMap(),
-		help:         help.New(),
-		filter:       textinput.New(),
-		spinner:      spinner.New(spinner.WithSpinner(spinner.MiniDot)),
-		groups:       append([]string{""}, mgr.Config.GroupNames()...),
-		showHelpLine: true,
+		mgr:     mgr,
+		opts:    opts,
+		tracker: &tracker{},
+		keys:    newKeyMap(),
+		signIn:  signInBox{noBrowser: opts.NoBrowser},
+		footer:  newFooter(),
+		filter:  textinput.New(),
+		spinner: spinner.New(spinner.WithSpinner(spinner.MiniDot)),
+		groups:  append([]string{""}, mgr.GroupNames()...),
 	}
 	m.ctx, m.cancel = context.WithCancel(ctx)
 	m.filter.Prompt = "/ "
@@ -149,7 +126,8 @@ func (m *Model) setStyles(s styles) {
 	m.styles = s
 	m.table.SetStyles(s)
 	m.detail.SetStyles(s)
-	m.help.Styles = s.help
+	m.signIn.SetStyles(s)
+	m.footer.SetStyles(s)
 	m.filter.SetStyles(s.input)
 	m.spinner.Style = s.spinner
 }
@@ -181,15 +159,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		if m.op == nil || msg.id != m.op.id {
 			return nil // a finished operation's late news
 		}
-		if msg.url != "" {
-			m.op.url = msg.url
-		}
-		if msg.line != "" && msg.line != m.op.url {
-			m.op.lines = append(m.op.lines, msg.line)
-			if len(m.op.lines) > maxFlowLines {
-				m.op.lines = m.op.lines[len(m.op.lines)-maxFlowLines:]
-			}
-		}
+		m.op.add(msg.opEvent)
 		return waitEvent(m.op)
 
 	case opDoneMsg:
@@ -241,6 +211,9 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	if m.filtering {
 		return m.filterKey(msg)
 	}
+	if m.moveKey(msg) {
+		return nil
+	}
 	switch {
 	case key.Matches(msg, m.keys.Quit):
 		m.cancel()
@@ -248,19 +221,7 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, m.keys.Cancel):
 		m.escape()
 	case key.Matches(msg, m.keys.Help):
-		m.help.ShowAll = !m.help.ShowAll
-	case key.Matches(msg, m.keys.Up):
-		m.table.Move(-1)
-	case key.Matches(msg, m.keys.Down):
-		m.table.Move(1)
-	case key.Matches(msg, m.keys.PageUp):
-		m.table.Move(-m.table.PageSize())
-	case key.Matches(msg, m.keys.PageDown):
-		m.table.Move(m.table.PageSize())
-	case key.Matches(msg, m.keys.Top):
-		m.table.Move(-m.table.Len())
-	case key.Matches(msg, m.keys.Bottom):
-		m.table.Move(m.table.Len())
+		m.footer.ToggleHelp()
 	case key.Matches(msg, m.keys.Filter):
 		m.filtering, m.showing = true, false
 		m.filter.CursorEnd()
@@ -280,6 +241,28 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		return m.start(opVerify)
 	}
 	return nil
+}
+
+// moveKey moves the selection (in the table and the detail pane alike);
+// false when msg is not a movement key.
+func (m *Model) moveKey(msg tea.KeyPressMsg) bool {
+	switch {
+	case key.Matches(msg, m.keys.Up):
+		m.table.Move(-1)
+	case key.Matches(msg, m.keys.Down):
+		m.table.Move(1)
+	case key.Matches(msg, m.keys.PageUp):
+		m.table.Move(-m.table.PageSize())
+	case key.Matches(msg, m.keys.PageDown):
+		m.table.Move(m.table.PageSize())
+	case key.Matches(msg, m.keys.Top):
+		m.table.Move(-m.table.Len())
+	case key.Matches(msg, m.keys.Bottom):
+		m.table.Move(m.table.Len())
+	default:
+		return false
+	}
+	return true
 }
 
 // filterKey: the input has the keyboard; the list narrows as you type.
@@ -320,7 +303,7 @@ func (m *Model) escAction() string {
 		return "back"
 	case m.filter.Value() != "":
 		return "clear filter"
-	case m.help.ShowAll:
+	case m.footer.FullHelp():
 		return "close help"
 	}
 	return ""
@@ -336,8 +319,8 @@ func (m *Model) escape() {
 	case m.filter.Value() != "":
 		m.filter.Reset()
 		m.applyFilters()
-	case m.help.ShowAll:
-		m.help.ShowAll = false
+	case m.footer.FullHelp():
+		m.footer.CloseHelp()
 	}
 }
 
@@ -358,6 +341,7 @@ func (m *Model) applyFilters() {
 			shown = append(shown, v)
 		}
 	}
+	m.tally = tallyOf(m.inGroup)
 	m.table.SetRows(shown, m.now)
 	switch {
 	case !m.loaded:
@@ -392,13 +376,15 @@ func (m *Model) start(kind opKind) tea.Cmd {
 		ev := newOpEvents()
 		op.events = ev.ch
 		ro := profiles.ReauthOptions{
-			Browser:   m.browser(),
-			NoBrowser: m.opts.NoBrowser,
-			Timeout:   m.opts.ReauthTimeout,
+			Browser: m.browser(),
+			Timeout: m.opts.ReauthTimeout,
 			// The flow's messages would land on the screen the TUI draws:
 			// they become lines in the sign-in box instead.
 			Stderr: ev,
 			OnURL:  ev.OnURL,
+		}
+		if m.opts.NoBrowser {
+			ro.Mode = profiles.SignInNoBrowser
 		}
 		work = tea.Batch(op.run(m.tracker, ev, reauthWork(m.mgr, v.Name, ro)), waitEvent(op))
 	case opRefresh:
@@ -428,93 +414,17 @@ func (m *Model) finish(msg opDoneMsg) tea.Cmd {
 	return loadList(m.ctx, m.mgr)
 }
 
-func (op *operation) describe() string {
-	switch op.kind {
-	case opReauth:
-		return "the sign-in to " + op.name
-	case opRefresh:
-		return "refreshing " + op.name
-	}
-	return "verifying " + op.name
-}
-
-// outcome words an operation's result for the note line.
-func outcome(msg opDoneMsg, cancelled bool, now time.Time) note {
-	name := clean(msg.name)
-	if msg.err != nil && (cancelled || errors.Is(msg.err, context.Canceled)) {
-		switch msg.kind {
-		case opReauth:
-			return note{noteWarn, fmt.Sprintf("Sign-in to %s cancelled; nothing changed.", name)}
-		case opRefresh:
-			return note{noteWarn, fmt.Sprintf("Refresh of %s cancelled.", name)}
-		}
-		return note{noteWarn, fmt.Sprintf("Verification of %s cancelled.", name)}
-	}
-	switch msg.kind {
-	case opReauth:
-		if msg.err != nil {
-			return note{noteErr, fmt.Sprintf("Sign-in to %s failed: %s", name, clean(msg.err.Error()))}
-		}
-		if acct := clean(msg.reauth.Account.Name); acct != "" {
-			return note{noteOK, fmt.Sprintf("Connected %s as %s.", name, acct)}
-		}
-		return note{noteOK, fmt.Sprintf("Connected %s.", name)}
-
-	case opRefresh:
-		if len(msg.renew) == 0 {
-			if msg.err != nil {
-				return note{noteErr, fmt.Sprintf("Refreshing %s failed: %s", name, clean(msg.err.Error()))}
-			}
-			return note{noteWarn, fmt.Sprintf("Nothing to refresh for %s.", name)}
-		}
-		r := msg.renew[0]
-		text := clean(r.Message)
-		switch r.Outcome {
-		case profiles.OutcomeRenewed:
-			if r.ExpiresAt != nil {
-				return note{noteOK, fmt.Sprintf("Renewed %s; the new access token expires %s.", name, profiles.RelativeTime(*r.ExpiresAt, now))}
-			}
-			return note{noteOK, fmt.Sprintf("Renewed %s.", name)}
-		case profiles.OutcomeFresh:
-			return note{noteInfo, fmt.Sprintf("%s's token is still good (perhaps renewed by another process).", name)}
-		case profiles.OutcomeNeedsReauth:
-			why := text
-			if r.Reason != "" {
-				why = string(r.Reason) + ": " + text
-			}
-			return note{noteErr, fmt.Sprintf("%s needs re-authentication (%s). Press r to sign in again.", name, why)}
-		case profiles.OutcomeNotRenewed:
-			return note{noteWarn, fmt.Sprintf("%s cannot be renewed now: %s", name, text)}
-		}
-		return note{noteErr, fmt.Sprintf("Refreshing %s failed: %s", name, text)}
-
-	case opVerify:
-		if len(msg.verify) == 0 {
-			if msg.err != nil {
-				return note{noteErr, fmt.Sprintf("Verifying %s failed: %s", name, clean(msg.err.Error()))}
-			}
-			return note{noteWarn, fmt.Sprintf("Nothing to verify for %s.", name)}
-		}
-		r := msg.verify[0]
-		text := clean(r.Message)
-		switch {
-		case r.Valid:
-			how := ""
-			if r.Check != "" {
-				how = " (" + clean(r.Check) + ")"
-			}
-			return note{noteOK, fmt.Sprintf("The network confirms %s's grant%s.", name, how)}
-		case r.Failed:
-			return note{noteWarn, fmt.Sprintf("Could not verify %s: %s", name, text)}
-		case r.Reason != "":
-			return note{noteErr, fmt.Sprintf("The network rejected %s (%s: %s). Press r to sign in again.", name, r.Reason, text)}
-		}
-		return note{noteWarn, fmt.Sprintf("%s: %s. Press r to connect it.", name, orDash(text))}
-	}
-	return note{}
-}
-
 func (m *Model) setNote(k noteKind, text string) { m.note = note{k, clean(text)} }
+
+// browser is the opener for sign-ins: the configured one, else the default
+// with the browser's own output discarded, since it would land on the
+// screen the TUI draws.
+func (m *Model) browser() profiles.Opener {
+	if m.opts.Browser != nil {
+		return m.opts.Browser
+	}
+	return profiles.QuietOpener()
+}
 
 // size is the terminal's size, or a classic 80×24 before it is known.
 func (m *Model) size() (int, int) {
@@ -528,22 +438,33 @@ func (m *Model) size() (int, int) {
 	return w, h
 }
 
-// relayout gives every child its box after each message: the bottom lines
-// (sign-in box, filter, note, summary, help) take what they need and the
-// table or detail pane gets the rest. The help line goes first when the
-// terminal is too short.
+// relayout gives every child its box after each message: the sign-in box
+// and the footer take the lines they need and the table or detail pane
+// gets the rest. The help line goes first when the terminal is too short.
 func (m *Model) relayout() {
 	w, h := m.size()
-	m.help.SetWidth(w)
 	m.filter.SetWidth(max(w-ansi.StringWidth(m.filter.Prompt)-1, 1))
 	m.keys.filtering = m.filtering
 	m.keys.setCancel(m.escAction())
 
-	m.showHelpLine = true
-	body := h - 1 - lineCount(m.bottomView(w, true))
+	m.signIn.SetSize(w)
+	m.signIn.SetOperation(m.op, m.spinner.View())
+	input := ""
+	if m.filtering {
+		input = m.filter.View()
+	}
+	m.footer.SetSize(w)
+	m.footer.SetKeys(m.keys)
+	m.footer.SetFilter(m.filtering, input, m.filter.Value())
+	m.footer.SetNote(m.note)
+	m.footer.SetTally(m.tally)
+
+	below := lineCount(m.signIn.View())
+	m.footer.SetHelpLine(true)
+	body := h - 1 - below - lineCount(m.footer.View())
 	if body < 3 {
-		m.showHelpLine = false
-		body = h - 1 - lineCount(m.bottomView(w, false))
+		m.footer.SetHelpLine(false)
+		body = h - 1 - below - lineCount(m.footer.View())
 	}
 	body = max(body, 2)
 	m.table.SetSize(w, body)
@@ -559,7 +480,8 @@ func lineCount(s string) int {
 	return lipgloss.Height(s)
 }
 
-// View draws the whole screen.
+// View draws the whole screen: the title, the table or the detail pane,
+// the sign-in box and the footer.
 func (m *Model) View() tea.View {
 	w, _ := m.size()
 	body := m.table.View()
@@ -567,13 +489,15 @@ func (m *Model) View() tea.View {
 		body = m.detail.View()
 	}
 	parts := []string{m.titleView(w), body}
-	if b := m.bottomView(w, m.showHelpLine); b != "" {
-		parts = append(parts, b)
+	for _, s := range []string{m.signIn.View(), m.footer.View()} {
+		if s != "" {
+			parts = append(parts, s)
+		}
 	}
 	v := tea.NewView(strings.Join(parts, "\n"))
 	v.AltScreen = true
 	v.WindowTitle = m.opts.Title
-	if s := m.summaryText(); s != "" {
+	if s := m.tally.text(); s != "" {
 		v.WindowTitle += ": " + s
 	}
 	return v
@@ -599,153 +523,4 @@ func (m *Model) titleView(w int) string {
 		return truncate(left, w)
 	}
 	return left + strings.Repeat(" ", gap) + right
-}
-
-// bottomView is everything under the table, each line at most w cells.
-func (m *Model) bottomView(w int, withHelp bool) string {
-	var parts []string
-	if s := m.opView(w); s != "" {
-		parts = append(parts, s)
-	}
-	switch {
-	case m.filtering:
-		parts = append(parts, truncate(m.filter.View(), w))
-	case m.filter.Value() != "":
-		parts = append(parts, m.styles.dim.Render(truncate("/ "+clean(m.filter.Value())+"   (/ edits, esc clears)", w)))
-	}
-	if m.note.text != "" {
-		st := m.styles.note(m.note.kind)
-		for _, l := range wrap(m.note.text, w, 3) {
-			parts = append(parts, st.Render(l))
-		}
-	}
-	if s := m.summaryView(); s != "" {
-		parts = append(parts, wrap(s, w, 2)...)
-	}
-	if withHelp {
-		// help stops adding keys at its width only when an ellipsis still
-		// fits (bubbles v2.2.1), so cut what it returns as well.
-		for _, l := range strings.Split(m.help.View(m.keys), "\n") {
-			parts = append(parts, truncate(l, w))
-		}
-	}
-	return strings.Join(parts, "\n")
-}
-
-// opView is the running operation: a spinner and, for a sign-in, the URL to
-// open (wrapped, never cut: the user may have to copy it) and the flow's
-// latest messages.
-func (m *Model) opView(w int) string {
-	op := m.op
-	if op == nil {
-		return ""
-	}
-	st := m.styles
-	name := clean(op.name)
-	var head string
-	switch op.kind {
-	case opReauth:
-		head = "Signing in to " + name
-	case opRefresh:
-		head = "Refreshing " + name
-	case opVerify:
-		head = "Verifying " + name + " with its network"
-	}
-	hint := " (esc cancels)"
-	if op.cancelling {
-		hint = " — cancelling…"
-	}
-	lines := []string{truncate(m.spinner.View()+" "+st.opTitle.Render(head)+st.dim.Render(hint), w)}
-	if op.kind == opReauth {
-		switch {
-		case op.url == "" && len(op.lines) == 0:
-			lines = append(lines, st.flowNote.Render(truncate("  Starting the sign-in…", w)))
-		case op.url != "":
-			intro := "Waiting for the browser. If none opened, open this URL:"
-			if m.opts.NoBrowser {
-				intro = "Open this URL in a browser on this machine:"
-			}
-			for _, l := range wrap(intro, w-2, 2) {
-				lines = append(lines, "  "+st.flowNote.Render(l))
-			}
-			// A terminal that knows OSC 8 makes the URL one click, however
-			// it wraps.
-			for _, l := range strings.Split(ansi.Hardwrap(op.url, max(w-2, 8), false), "\n") {
-				lines = append(lines, "  "+ansi.SetHyperlink(op.url)+st.url.Render(l)+ansi.ResetHyperlink())
-			}
-		}
-		for _, fl := range op.lines {
-			for _, l := range wrap(fl, w-2, 2) {
-				lines = append(lines, "  "+st.flowNote.Render(l))
-			}
-		}
-	}
-	for i, l := range lines {
-		lines[i] = truncate(l, w) // the indent alone can overflow a tiny terminal
-	}
-	return strings.Join(lines, "\n")
-}
-
-// counts sums up the profiles of the current group.
-func (m *Model) counts() (action, expiring, unknown int) {
-	for _, v := range m.inGroup {
-		switch {
-		case v.Status.NeedsAction():
-			action++
-		case v.Status == profiles.StatusExpiring:
-			expiring++
-		case v.Status == profiles.StatusUnknown:
-			unknown++
-		}
-	}
-	return action, expiring, unknown
-}
-
-// summaryText is the summary without colour (also the window title).
-func (m *Model) summaryText() string {
-	if !m.loaded || len(m.inGroup) == 0 {
-		return ""
-	}
-	action, expiring, unknown := m.counts()
-	if action == 0 && expiring == 0 && unknown == 0 {
-		return fmt.Sprintf("all %d profiles are healthy", len(m.inGroup))
-	}
-	s := fmt.Sprintf("%d need re-authentication, %d expiring soon", action, expiring)
-	if unknown > 0 {
-		s += fmt.Sprintf(", %d unknown", unknown)
-	}
-	return s
-}
-
-func (m *Model) summaryView() string {
-	if !m.loaded || len(m.inGroup) == 0 {
-		return ""
-	}
-	st := m.styles
-	action, expiring, unknown := m.counts()
-	if action == 0 && expiring == 0 && unknown == 0 {
-		return st.ok.Render(fmt.Sprintf("All %d profiles are healthy.", len(m.inGroup)))
-	}
-	paint := func(n int, s lipgloss.Style, text string) string {
-		if n == 0 {
-			return text
-		}
-		return s.Render(text)
-	}
-	out := paint(action, st.red, fmt.Sprintf("%d need re-authentication", action)) + ", " +
-		paint(expiring, st.expiring, fmt.Sprintf("%d expiring soon", expiring))
-	if unknown > 0 {
-		out += fmt.Sprintf(", %d unknown", unknown)
-	}
-	return out
-}
-
-// browser is the opener for sign-ins: the configured one, else the default
-// with the browser's own output discarded, since it would land on the
-// screen the TUI draws.
-func (m *Model) browser() flow.Opener {
-	if m.opts.Browser != nil {
-		return m.opts.Browser
-	}
-	return flow.QuietOpener()
 }

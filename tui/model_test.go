@@ -356,7 +356,7 @@ func TestDetailPane(t *testing.T) {
 		"What to do       Re-authenticate: press r (sbctl reauth acme-li).",
 		"Account          Acme LI",
 		"Connection ends  not known to expire",
-		"Access expires   no expiry given",
+		"Access token     no expiry given",
 		"Refresh token",
 		"esc back",
 	} {
@@ -534,7 +534,7 @@ func TestWideCharactersAlign(t *testing.T) {
 		if got := colOf(l, " "+string(v.Status)+" ") + 1; got != statusCol {
 			t.Errorf("%s: status at column %d, header at %d:\n%s\n%s", v.Name, got, statusCol, header, l)
 		}
-		if got := colOf(l, "  "+orDash(deref(v.Account))) + 2; got != accountCol {
+		if got := colOf(l, "  "+profiles.Dash(deref(v.Account))) + 2; got != accountCol {
 			t.Errorf("%s: account at column %d, header at %d", v.Name, got, accountCol)
 		}
 	}

@@ -1,35 +1,17 @@
 package tui
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/sbctl/sbctl/auth/testkit"
 )
 
-// lockedBuffer is an io.Writer the program's goroutines may share.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func TestRunQuitsWithQ(t *testing.T) {
-	var out lockedBuffer
+	var out testkit.Buffer
 	err := Run(context.Background(), fixtureManager(t), Options{Output: &out, Input: strings.NewReader("q"), Title: "sbctl run"})
 	if err != nil {
 		t.Fatalf("q: %v", err)

@@ -3,9 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -13,25 +11,13 @@ import (
 
 	"github.com/sbctl/sbctl/auth/flow"
 	"github.com/sbctl/sbctl/auth/sandbox"
+	"github.com/sbctl/sbctl/auth/sandbox/sandboxtest"
 	"github.com/sbctl/sbctl/profiles"
 )
 
 // Sign-ins for real, against the sandbox authorization server on loopback:
 // discovery, PKCE, the loopback listener, the code exchange, the token into
 // a plain-file store and the state file, then the list reloaded.
-
-func startSandbox(t *testing.T) *sandbox.Server {
-	t.Helper()
-	srv, err := sandbox.New(sandbox.Options{AutoApprove: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
-	return srv
-}
 
 func sandboxManager(t *testing.T, srv *sandbox.Server) *profiles.Manager {
 	cfg := fmt.Sprintf(`providers:
@@ -49,22 +35,9 @@ profiles:
 	return newManager(t, cfg, nil, time.Now)
 }
 
-// followingBrowser clicks through: it follows the authorization URL's
-// redirects (the sandbox approves at once) to the loopback callback.
-var followingBrowser = flow.OpenerFunc(func(_ context.Context, u string) error {
-	go func() {
-		resp, err := (&http.Client{Timeout: 10 * time.Second}).Get(u)
-		if err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-		}
-	}()
-	return nil
-})
-
 func TestScreenReauthThroughSandbox(t *testing.T) {
-	srv := startSandbox(t)
-	m := New(sandboxManager(t, srv), Options{Browser: followingBrowser, Title: "sbctl sandbox", ReauthTimeout: 20 * time.Second})
+	srv := sandboxtest.Start(t, sandbox.Options{})
+	m := New(sandboxManager(t, srv), Options{Browser: sandboxtest.ClickThrough(), Title: "sbctl sandbox", ReauthTimeout: 20 * time.Second})
 	tm := startProgram(t, m, 100, 30)
 	waitFor(t, tm, "2 need re-authentication", 5*time.Second)
 
@@ -92,7 +65,7 @@ func TestScreenReauthThroughSandbox(t *testing.T) {
 // TestScreenEscCancelsSandboxSignIn: a browser that never signs in, esc,
 // and the flow ends: nothing stored, its loopback listener closed.
 func TestScreenEscCancelsSandboxSignIn(t *testing.T) {
-	srv := startSandbox(t)
+	srv := sandboxtest.Start(t, sandbox.Options{})
 	opened := make(chan string, 1)
 	idleBrowser := flow.OpenerFunc(func(_ context.Context, u string) error {
 		opened <- u

@@ -12,18 +12,19 @@ import (
 // background (light or dark) and replaced whole when the terminal tells us
 // its colour, so no View ever decides a colour on its own.
 //
-// Status colours are the basic ANSI ones, as in the CLI (red = expired /
-// needs_reauth, yellow = expiring, green = ok, dim = not_connected): the
-// terminal's theme already tunes them for its background and they survive
-// every colour profile. Only the selection bar and accents depend on the
-// background.
+// Tone styles are named by what they mean, not by their colour. They use the
+// basic ANSI colours, as the CLI does (bad = red: expired / needs_reauth;
+// warn = yellow: expiring; good = green: ok; muted = faint: not_connected):
+// the terminal's theme already tunes them for its background and they
+// survive every colour profile. Only the selection bar and accents depend on
+// the background.
 type styles struct {
 	isDark bool
 
 	title, titleInfo       lipgloss.Style
 	header                 lipgloss.Style
 	selected               lipgloss.Style // the selection bar; combined with the cell's colour
-	ok, expiring, red, dim lipgloss.Style
+	good, warn, bad, muted lipgloss.Style
 	bold                   lipgloss.Style
 
 	// Outcome notes.
@@ -41,43 +42,44 @@ func newStyles(isDark bool) styles {
 	ld := lipgloss.LightDark(isDark)
 	accent := ld(lipgloss.Color("25"), lipgloss.Color("75"))
 	bar := ld(lipgloss.Color("254"), lipgloss.Color("237"))
-	muted := ld(lipgloss.Color("243"), lipgloss.Color("246"))
+	grey := ld(lipgloss.Color("243"), lipgloss.Color("246"))
 	return styles{
 		isDark:    isDark,
 		title:     lipgloss.NewStyle().Bold(true).Foreground(accent),
-		titleInfo: lipgloss.NewStyle().Foreground(muted),
-		header:    lipgloss.NewStyle().Bold(true).Foreground(muted),
+		titleInfo: lipgloss.NewStyle().Foreground(grey),
+		header:    lipgloss.NewStyle().Bold(true).Foreground(grey),
 		selected:  lipgloss.NewStyle().Bold(true).Background(bar),
-		ok:        lipgloss.NewStyle().Foreground(lipgloss.Green),
-		expiring:  lipgloss.NewStyle().Foreground(lipgloss.Yellow),
-		red:       lipgloss.NewStyle().Foreground(lipgloss.Red),
-		dim:       lipgloss.NewStyle().Faint(true),
+		good:      lipgloss.NewStyle().Foreground(lipgloss.Green),
+		warn:      lipgloss.NewStyle().Foreground(lipgloss.Yellow),
+		bad:       lipgloss.NewStyle().Foreground(lipgloss.Red),
+		muted:     lipgloss.NewStyle().Faint(true),
 		bold:      lipgloss.NewStyle().Bold(true),
 		noteOK:    lipgloss.NewStyle().Foreground(lipgloss.Green),
 		noteWarn:  lipgloss.NewStyle().Foreground(lipgloss.Yellow),
 		noteErr:   lipgloss.NewStyle().Foreground(lipgloss.Red),
-		noteInfo:  lipgloss.NewStyle().Foreground(muted),
+		noteInfo:  lipgloss.NewStyle().Foreground(grey),
 		opTitle:   lipgloss.NewStyle().Bold(true),
 		url:       lipgloss.NewStyle().Foreground(accent).Underline(true),
-		flowNote:  lipgloss.NewStyle().Foreground(muted),
-		label:     lipgloss.NewStyle().Foreground(muted),
+		flowNote:  lipgloss.NewStyle().Foreground(grey),
+		label:     lipgloss.NewStyle().Foreground(grey),
 		spinner:   lipgloss.NewStyle().Foreground(accent),
 		help:      help.DefaultStyles(isDark),
 		input:     textinput.DefaultStyles(isDark),
 	}
 }
 
-// status is the colour of a status, as in `sbctl profiles list`.
-func (s styles) status(st profiles.Status) lipgloss.Style {
-	switch st.Tone() {
+// tone is the colour of a profiles.Tone (a status, or a cell of its row),
+// as in `sbctl profiles list`.
+func (s styles) tone(t profiles.Tone) lipgloss.Style {
+	switch t {
 	case profiles.ToneGood:
-		return s.ok
+		return s.good
 	case profiles.ToneWarn:
-		return s.expiring
+		return s.warn
 	case profiles.ToneBad:
-		return s.red
+		return s.bad
 	case profiles.ToneMuted:
-		return s.dim
+		return s.muted
 	}
 	return lipgloss.NewStyle()
 }

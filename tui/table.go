@@ -26,6 +26,17 @@ const (
 
 var columnTitles = [numColumns]string{"NAME", "PROVIDER", "ACCOUNT", "STATUS", "EXPIRES", "REASON"}
 
+// domainColumn names each column in the domain's vocabulary, for its
+// emphasis rule.
+var domainColumn = [numColumns]profiles.Column{
+	colName:     profiles.ColName,
+	colProvider: profiles.ColProvider,
+	colAccount:  profiles.ColAccount,
+	colStatus:   profiles.ColStatus,
+	colExpires:  profiles.ColExpires,
+	colReason:   profiles.ColReason,
+}
+
 const (
 	markerWidth = 2 // "> " before the selected row
 	columnGap   = 2
@@ -117,9 +128,9 @@ func (t profileTable) cells(v profiles.View) [numColumns]string {
 	return [numColumns]string{
 		colName:     clean(v.Name),
 		colProvider: clean(v.Provider),
-		colAccount:  orDash(clean(deref(v.Account))),
+		colAccount:  profiles.Dash(clean(deref(v.Account))),
 		colStatus:   string(v.Status),
-		colExpires:  when(v.ConnectionExpiresAt, t.now),
+		colExpires:  profiles.When(v.ConnectionExpiresAt, t.now, true),
 		colReason:   clean(deref(v.Reason)),
 	}
 }
@@ -177,20 +188,10 @@ func (t profileTable) layout() ([]column, []int) {
 	return cols, widths
 }
 
-// cellStyle colours a cell as the CLI does: the status by its colour, the
-// name and reason of a dead connection red, a never-connected row dim.
-func (t profileTable) cellStyle(v profiles.View, c column) lipgloss.Style {
-	switch {
-	case c == colStatus:
-		return t.styles.status(v.Status)
-	case v.Status == profiles.StatusNotConnected:
-		return t.styles.dim
-	case v.Status == profiles.StatusExpired || v.Status == profiles.StatusNeedsReauth:
-		if c == colName || c == colReason {
-			return t.styles.red
-		}
-	}
-	return lipgloss.NewStyle()
+// cellStyle colours a cell by the domain's emphasis rule (View.CellTone),
+// the one the CLI's table follows.
+func (t profileTable) cellStyle(v *profiles.View, c column) lipgloss.Style {
+	return t.styles.tone(v.CellTone(domainColumn[c]))
 }
 
 // View draws exactly height lines (header included), each at most width
@@ -213,7 +214,7 @@ func (t profileTable) View() string {
 	lines = append(lines, t.styles.header.Render(truncate(strings.TrimRight(hdr.String(), " "), t.width)))
 
 	if len(t.rows) == 0 {
-		lines = append(lines, t.styles.dim.Render(truncate("  "+t.empty, t.width)))
+		lines = append(lines, t.styles.muted.Render(truncate("  "+t.empty, t.width)))
 	}
 	end := min(t.offset+t.PageSize(), len(t.rows))
 	for i := t.offset; i < end; i++ {
@@ -243,7 +244,7 @@ func (t profileTable) renderRow(i int, cols []column, widths []int) string {
 			b.WriteString(bar.Render(strings.Repeat(" ", columnGap)))
 			used += columnGap
 		}
-		st := t.cellStyle(v, c)
+		st := t.cellStyle(&v, c)
 		if selected {
 			st = st.Inherit(bar)
 		}

@@ -253,59 +253,78 @@ func checkBrowserURL(raw string) error {
 // outside single quotes (elsewhere it is literal, for Windows paths). No
 // variable, glob or command substitution happens.
 func SplitCommand(s string) ([]string, error) {
-	var (
-		argv    []string
-		cur     strings.Builder
-		inWord  bool
-		quote   rune // 0, '\'' or '"'
-		escaped bool
-	)
+	var w wordSplitter
 	for _, r := range s {
-		switch {
-		case escaped:
-			if !(r == ' ' || r == '\t' || r == '\n' || r == '\'' || r == '"' || r == '\\') || quote == '"' && r != '"' && r != '\\' {
-				cur.WriteRune('\\')
-			}
-			cur.WriteRune(r)
-			escaped = false
-		case quote == '\'':
-			if r == '\'' {
-				quote = 0
-			} else {
-				cur.WriteRune(r)
-			}
-		case r == '\\':
-			escaped, inWord = true, true
-		case quote == '"':
-			if r == '"' {
-				quote = 0
-			} else {
-				cur.WriteRune(r)
-			}
-		case r == '\'' || r == '"':
-			quote, inWord = r, true
-		case r == ' ' || r == '\t' || r == '\n' || r == '\r':
-			if inWord {
-				argv = append(argv, cur.String())
-				cur.Reset()
-				inWord = false
-			}
-		default:
-			cur.WriteRune(r)
-			inWord = true
-		}
+		w.next(r)
 	}
-	if escaped {
-		cur.WriteRune('\\')
+	if w.escaped {
+		w.cur.WriteRune('\\')
 	}
-	if quote != 0 {
+	if w.quote != 0 {
 		return nil, errors.New("unterminated quote in the browser command")
 	}
-	if inWord {
-		argv = append(argv, cur.String())
-	}
-	if len(argv) == 0 {
+	w.endWord()
+	if len(w.argv) == 0 {
 		return nil, errors.New("the browser command is empty")
 	}
-	return argv, nil
+	return w.argv, nil
+}
+
+// wordSplitter is SplitCommand's state between two runes.
+type wordSplitter struct {
+	argv    []string
+	cur     strings.Builder
+	inWord  bool
+	quote   rune // 0, '\'' or '"'
+	escaped bool // the rune before was an unquoted or double-quoted backslash
+}
+
+func (w *wordSplitter) next(r rune) {
+	switch {
+	case w.escaped:
+		w.escape(r)
+	case w.quote == '\'':
+		if r == '\'' {
+			w.quote = 0
+		} else {
+			w.cur.WriteRune(r)
+		}
+	case r == '\\':
+		w.escaped, w.inWord = true, true
+	case w.quote == '"':
+		if r == '"' {
+			w.quote = 0
+		} else {
+			w.cur.WriteRune(r)
+		}
+	case r == '\'' || r == '"':
+		w.quote, w.inWord = r, true
+	case r == ' ' || r == '\t' || r == '\n' || r == '\r':
+		w.endWord()
+	default:
+		w.cur.WriteRune(r)
+		w.inWord = true
+	}
+}
+
+// escape takes the rune after a backslash. Outside quotes the backslash
+// escapes white space, a quote or a backslash; inside "..." only " and a
+// backslash. Before anything else it stays, so C:\Program Files\… keeps
+// its backslashes.
+func (w *wordSplitter) escape(r rune) {
+	escapable := r == ' ' || r == '\t' || r == '\n' || r == '\'' || r == '"' || r == '\\'
+	if !escapable || w.quote == '"' && r != '"' && r != '\\' {
+		w.cur.WriteRune('\\')
+	}
+	w.cur.WriteRune(r)
+	w.escaped = false
+}
+
+// endWord closes the word being read, if any.
+func (w *wordSplitter) endWord() {
+	if w.inWord {
+		w.argv = append(w.argv, w.cur.String())
+		w.cur.Reset()
+		w.inWord = false
+	}
 }

@@ -1,20 +1,3 @@
-// Package flow obtains an OAuth 2.0 authorization code from the user through
-// the browser, in the redirect modes of SPEC §5 (loopback, manual, relay), and
-// runs the RFC 8628 device flow.
-//
-// It deliberately stops at the code: exchanging it is the provider layer's job
-// because networks differ in how they authenticate the client and shape the
-// token response. Run returns the code together with the PKCE verifier and the
-// exact redirect_uri that was sent, which the exchange must repeat.
-//
-// The security properties (SECURITY.md items 1–14, and the flow's part of
-// 28–32) are enforced here so that no caller can forget one: loopback-only
-// listener on exactly the provider's own callback path, Host check,
-// constant-time state check before anything else, RFC 9207 iss check, one
-// callback only, a static page that reflects nothing, PKCE S256, no secret
-// in any message, server text shown only through auth.CleanText, device
-// tokens of printable ASCII only, and browsers started without sbctl's
-// secret environment variables.
 package flow
 
 import (
@@ -23,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"time"
 
 	"github.com/sbctl/sbctl/auth"
@@ -42,124 +26,172 @@ func Run(ctx context.Context, p Params) (*Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.Timeout)
 	defer cancel()
 
+	s, err := startListener(&p)
+	if err != nil {
+		return nil, err
+	}
+	defer s.stop()
+	s.announce(ctx)
+	return s.wait(ctx, parent, start)
+}
+
+// signIn is one Run from the moment its listener is up.
+type signIn struct {
+	p           *Params
+	pk          pkce
+	ln          net.Listener
+	redirectURI string
+	authURL     string
+	relayName   string
+	chk         *checker
+	cb          *callback
+	srv         *http.Server
+	serveDone   chan struct{}
+
+	// The browser being opened (opening until its result is read), and
+	// the pasted lines of manual mode.
+	cancelOpen context.CancelFunc
+	openDone   chan error
+	opening    bool
+	pastes     <-chan pasteEvent
+	stopPaste  func()
+}
+
+// startListener draws the state and the PKCE verifier, binds the listener
+// and starts serving the callback path, so the URL is known and answered
+// before anyone sees it.
+func startListener(p *Params) (*signIn, error) {
 	state, err := newState()
 	if err != nil {
 		return nil, err
 	}
-	pk := newPKCE(p.PKCE)
-
-	ln, err := listen(&p)
-	if err != nil {
+	s := &signIn{p: p, pk: newPKCE(p.PKCE), cancelOpen: func() {}, openDone: make(chan error, 1)}
+	if s.ln, err = listen(p); err != nil {
 		return nil, err
 	}
-	hostPort := ln.Addr().String() // "127.0.0.1:PORT" or "[::1]:PORT": what the browser sends as Host
-	redirectURI, state, relayName := redirectFor(&p, ln, state)
+	hostPort := s.ln.Addr().String() // "127.0.0.1:PORT" or "[::1]:PORT": what the browser sends as Host
+	s.redirectURI, state, s.relayName = redirectFor(p, s.ln, state)
 	// Printed and opened, so printable ASCII only (SECURITY 30): normalize
 	// checked AuthURL and RelayURL, and every parameter is %-encoded.
-	authURL, err := buildAuthURL(&p, redirectURI, state, pk)
-	if err != nil {
-		ln.Close()
+	if s.authURL, err = buildAuthURL(p, s.redirectURI, state, s.pk); err != nil {
+		s.ln.Close()
 		return nil, err
 	}
-
-	chk := &checker{state: state, issuer: p.Issuer, requireIss: p.RequireIss, path: p.CallbackPath}
-	cb := newCallback(chk, hostPort, p.CallbackPath)
-	srv := newServer(cb)
-	serveDone := make(chan struct{})
+	s.chk = &checker{state: state, issuer: p.Issuer, requireIss: p.RequireIss, path: p.CallbackPath}
+	s.cb = newCallback(s.chk, hostPort, p.CallbackPath)
+	s.srv = newServer(s.cb)
+	s.serveDone = make(chan struct{})
 	go func() {
-		defer close(serveDone)
-		_ = srv.Serve(ln) // returns ErrServerClosed once stop runs
+		defer close(s.serveDone)
+		_ = s.srv.Serve(s.ln) // returns ErrServerClosed once stop runs
 	}()
+	return s, nil
+}
 
-	openCtx, cancelOpen := context.WithCancel(ctx)
-	openDone := make(chan error, 1)
-	opening := false
-	var stopPaste func()
-	defer func() {
-		// The listener goes first, so the port refuses connections from the
-		// moment Run stops waiting; then the opener is told to give up.
-		stopServer(srv, ln, serveDone)
-		cancelOpen()
-		if opening {
-			waitOpener(openDone)
-		}
-		if stopPaste != nil {
-			stopPaste()
-		}
-	}()
-
-	// The listener is accepting from here on, before anyone sees the URL.
-	if p.OnURL != nil {
-		p.OnURL(authURL)
+// stop closes everything startListener and announce started. The listener
+// goes first, so the port refuses connections from the moment Run stops
+// waiting; then the opener is told to give up.
+func (s *signIn) stop() {
+	stopServer(s.srv, s.ln, s.serveDone)
+	s.cancelOpen()
+	if s.opening {
+		waitOpener(s.openDone)
 	}
-	out := p.Stderr
-	var pastes <-chan pasteEvent
+	if s.stopPaste != nil {
+		s.stopPaste()
+	}
+}
+
+// announce hands the URL on: to OnURL, then to the person, by opening the
+// browser, printing it, or (manual mode) printing it and reading pastes.
+func (s *signIn) announce(ctx context.Context) {
+	p, out := s.p, s.p.Stderr
+	if p.OnURL != nil {
+		p.OnURL(s.authURL)
+	}
 	switch {
 	case p.Mode == ModeManual:
 		// On a remote machine a local browser would be the wrong one, and a
 		// terminal browser would fight us for stdin, so manual never opens one.
-		printManual(out, authURL, redirectURI)
-		pastes, stopPaste = readPastes(p.Stdin)
+		printManual(out, s.authURL, s.redirectURI)
+		s.pastes, s.stopPaste = readPastes(p.Stdin)
 	case p.NoBrowser:
-		printURL(out, authURL)
+		printURL(out, s.authURL)
 	default:
-		opening = true
-		go func() { openDone <- p.Browser.Open(openCtx, authURL) }()
+		var openCtx context.Context
+		openCtx, s.cancelOpen = context.WithCancel(ctx)
+		s.opening = true
+		go func() { s.openDone <- p.Browser.Open(openCtx, s.authURL) }()
 	}
-	printWaiting(out, &p, relayName)
+	printWaiting(out, p, s.relayName)
+}
 
-	result := func(v verdict) (*Result, error) {
-		if v.err != nil {
-			return nil, v.err
-		}
-		return &Result{Code: v.code, CodeVerifier: pk.verifier, RedirectURI: redirectURI, Iss: v.iss}, nil
+// wait serves the flow until it ends: a callback's verdict, an accepted
+// paste, the timeout or cancellation. A browser that could not be opened
+// or input that closed only changes what the person is told.
+func (s *signIn) wait(ctx, parent context.Context, start time.Time) (*Result, error) {
+	out := s.p.Stderr
+	openResult := (<-chan error)(s.openDone)
+	if !s.opening {
+		openResult = nil
 	}
-	openResult := (<-chan error)(openDone)
 	for {
 		select {
-		case v := <-cb.done:
-			return result(v)
+		case v := <-s.cb.done:
+			return s.result(v)
 
 		case err := <-openResult:
 			openResult = nil
-			opening = false
+			s.opening = false
 			if err != nil {
 				fmt.Fprintf(out, "Could not open a browser: %s\n", auth.CleanText(err.Error(), 300))
-				printURL(out, authURL)
+				printURL(out, s.authURL)
 			}
 
-		case ev, ok := <-pastes:
+		case ev, ok := <-s.pastes:
 			if !ok {
-				pastes = nil
-				fmt.Fprintln(out, "Input closed; still waiting for the browser to reach "+redirectURI)
+				s.pastes = nil
+				fmt.Fprintln(out, "Input closed; still waiting for the browser to reach "+s.redirectURI)
 				continue
 			}
-			v, accepted := takePaste(out, chk, ev)
-			if !accepted || !cb.claim() {
+			v, accepted := takePaste(out, s.chk, ev)
+			if !accepted || !s.cb.claim() {
 				// A refused paste keeps the flow waiting; an accepted one
 				// that lost the race to the browser callback too: the
 				// callback's verdict is on its way.
 				continue
 			}
-			return result(v)
+			return s.result(v)
 
 		case <-ctx.Done():
-			// Claim the flow so a late browser request gets a refusal instead
-			// of a success page for a flow nobody is waiting on. If a callback
-			// claimed it first, its page already says "signed in": honour it.
-			if !cb.claim() {
-				return result(<-cb.done)
-			}
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				limit := p.Timeout
-				if dl, ok := parent.Deadline(); ok && dl.Sub(start) < limit {
-					limit = dl.Sub(start)
-				}
-				return nil, &TimeoutError{After: limit}
-			}
-			return nil, fmt.Errorf("sign-in cancelled: %w", context.Cause(ctx))
+			return s.ended(ctx, parent, start)
 		}
 	}
+}
+
+// ended is the flow's answer when its context is done. It claims the flow
+// so a late browser request gets a refusal instead of a success page for a
+// flow nobody is waiting on; if a callback claimed it first, its page
+// already says "signed in", and that is honoured.
+func (s *signIn) ended(ctx, parent context.Context, start time.Time) (*Result, error) {
+	if !s.cb.claim() {
+		return s.result(<-s.cb.done)
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		limit := s.p.Timeout
+		if dl, ok := parent.Deadline(); ok && dl.Sub(start) < limit {
+			limit = dl.Sub(start)
+		}
+		return nil, &TimeoutError{After: limit}
+	}
+	return nil, fmt.Errorf("sign-in cancelled: %w", context.Cause(ctx))
+}
+
+func (s *signIn) result(v verdict) (*Result, error) {
+	if v.err != nil {
+		return nil, v.err
+	}
+	return &Result{Code: v.code, CodeVerifier: s.pk.verifier, RedirectURI: s.redirectURI, Iss: v.iss}, nil
 }
 
 // listen binds the loopback listener. Relay mode: the hosted page only

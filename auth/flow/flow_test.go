@@ -43,6 +43,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/sbctl/sbctl/auth"
 )
 
 func TestSuccess(t *testing.T) {
@@ -590,14 +592,19 @@ func TestCallbackPageIsStatic(t *testing.T) {
 
 func TestPKCE(t *testing.T) {
 	for _, c := range []struct {
-		kind      PKCE
+		kind      auth.PKCE
 		challenge func(v string) string
 	}{
-		{PKCES256, func(v string) string {
+		{auth.PKCERequired, func(v string) string {
 			s := sha256.Sum256([]byte(v))
 			return base64.RawURLEncoding.EncodeToString(s[:])
 		}},
-		{PKCEHexS256, func(v string) string {
+		// A network that merely accepts PKCE gets S256 all the same.
+		{auth.PKCEOptional, func(v string) string {
+			s := sha256.Sum256([]byte(v))
+			return base64.RawURLEncoding.EncodeToString(s[:])
+		}},
+		{auth.PKCEHex, func(v string) string {
 			s := sha256.Sum256([]byte(v))
 			return hex.EncodeToString(s[:])
 		}},
@@ -618,14 +625,14 @@ func TestPKCE(t *testing.T) {
 			t.Errorf("%v: method %q", c.kind, m)
 		}
 	}
-	r := start(t, Params{PKCE: PKCENone})
+	r := start(t, Params{PKCE: auth.PKCEUnsupported})
 	do(t, "GET", r.callbackURL(r.good("c")), "")
 	res, err := r.wait(t)
 	if err != nil || res.CodeVerifier != "" || r.q.Has("code_challenge") || r.q.Has("code_challenge_method") {
 		t.Fatalf("none: %v %v %v", res, err, r.q)
 	}
 	// Two flows never share a verifier.
-	if a, b := newPKCE(PKCES256), newPKCE(PKCES256); a.verifier == b.verifier {
+	if a, b := newPKCE(auth.PKCERequired), newPKCE(auth.PKCERequired); a.verifier == b.verifier {
 		t.Fatal("verifier reused")
 	}
 }
@@ -638,7 +645,7 @@ func TestAuthURLShape(t *testing.T) {
 		Scopes:        []string{"user.info.basic", "video.publish"},
 		ScopeSep:      ",",
 		ExtraParams:   url.Values{"access_type": {"offline"}, "prompt": {"consent"}},
-		PKCE:          PKCEHexS256,
+		PKCE:          auth.PKCEHex,
 	})
 	defer r.cancel()
 	u, _ := url.Parse(r.authURL)
@@ -668,7 +675,7 @@ func TestParamsRejected(t *testing.T) {
 		"bad path":            func(p *Params) { p.CallbackPath = "callback" },
 		"relay without URL":   func(p *Params) { p.Mode = ModeRelay },
 		"relay over http":     func(p *Params) { p.Mode = ModeRelay; p.RelayURL = "http://relay.example/" },
-		"unknown PKCE":        func(p *Params) { p.PKCE = 42 },
+		"unknown PKCE":        func(p *Params) { p.PKCE = "plain" },
 	} {
 		p := base
 		mod(&p)

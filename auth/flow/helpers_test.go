@@ -1,9 +1,7 @@
 package flow
 
 import (
-	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -13,26 +11,13 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sbctl/sbctl/auth/testkit"
 )
 
 // syncBuffer is a goroutine-safe Stderr for Run, which writes from its own
 // goroutine while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = testkit.Buffer
 
 // fakeBrowser records what it was asked to open and optionally plays the
 // browser (play runs inside Open, like a browser command that blocks until
@@ -260,33 +245,13 @@ func assertNoSecrets(t *testing.T, texts map[string]string, secrets ...string) {
 	}
 }
 
-// outcomeTB stands in for the testing.TB of a helper that may skip or fail
-// the test, so that a test can check which it did. Like the real methods,
-// Skipf and Fatalf stop the helper's goroutine.
-type outcomeTB struct {
-	testing.TB
-	skipped, failed string
-}
+// helperOutcome is testkit.Outcome under the field names this package's tests
+// read.
+type helperOutcome struct{ skipped, failed string }
 
-func (o *outcomeTB) Helper() {}
-func (o *outcomeTB) Skipf(f string, args ...any) {
-	o.skipped = fmt.Sprintf(f, args...)
-	runtime.Goexit()
-}
-func (o *outcomeTB) Fatalf(f string, args ...any) {
-	o.failed = fmt.Sprintf(f, args...)
-	runtime.Goexit()
-}
-
-// runOutcome runs f with an outcomeTB on its own goroutine and reports what
-// it did.
-func runOutcome(t *testing.T, f func(testing.TB)) *outcomeTB {
-	o := &outcomeTB{TB: t}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		f(o)
-	}()
-	<-done
-	return o
+// runOutcome runs f with a testing.TB that records a skip or a failure, and
+// reports which f chose (testkit.RunOutcome).
+func runOutcome(t *testing.T, f func(testing.TB)) helperOutcome {
+	o := testkit.RunOutcome(t, f)
+	return helperOutcome{skipped: o.Skipped, failed: o.Failed}
 }

@@ -13,21 +13,24 @@ import (
 	"github.com/sbctl/sbctl/auth"
 )
 
-// Mode is how the authorization response travels back to sbctl (SPEC §5).
-type Mode string
+// Mode is how the authorization response travels back to sbctl (SPEC §5):
+// auth's redirect modes (auth.RedirectMode), under the names the flow's
+// callers know them by. It is an alias, not a copy: there is one list of
+// modes, and a provider's mode is passed here as it is.
+type Mode = auth.RedirectMode
 
 const (
 	// ModeLoopback redirects the browser to http://127.0.0.1:PORT plus
 	// Params.CallbackPath.
-	ModeLoopback Mode = "loopback"
+	ModeLoopback = auth.RedirectLoopback
 	// ModeManual uses the loopback redirect URI but also reads the redirected
 	// address (or the bare code) from Stdin, for SSH and headless machines.
-	ModeManual Mode = "manual"
+	ModeManual = auth.RedirectManual
 	// ModeRelay redirects to an HTTPS page the user hosts (RelayPage), which
 	// forwards the response to the loopback listener.
-	ModeRelay Mode = "relay"
+	ModeRelay = auth.RedirectRelay
 	// ModeDevice is RFC 8628; it does not go through Run but through Device.
-	ModeDevice Mode = "device"
+	ModeDevice = auth.RedirectDevice
 )
 
 // DefaultTimeout is how long Run waits for the user when Params.Timeout is 0.
@@ -51,7 +54,7 @@ type Params struct {
 	Mode          Mode       // "" means loopback; device is refused (use Device)
 	Port          int        // fixed loopback port registered with the network; 0 = OS-chosen
 	CallbackPath  string     // default "/callback"; the listener answers on exactly this spelling
-	PKCE          PKCE       // zero value is S256
+	PKCE          auth.PKCE  // the network's setting; "" (and optional) is S256
 	Issuer        string     // expected iss (RFC 9207); compared exactly when the response carries one
 	RequireIss    bool       // the server advertises authorization_response_iss_parameter_supported
 	RelayURL      string     // relay mode: the HTTPS page the user hosts; it becomes the redirect_uri
@@ -64,7 +67,8 @@ type Params struct {
 }
 
 // Result is what the code exchange needs. RedirectURI must be sent unchanged
-// in the token request; CodeVerifier is empty when PKCE is PKCENone.
+// in the token request; CodeVerifier is empty when PKCE is
+// auth.PKCEUnsupported.
 type Result struct {
 	Code         string
 	CodeVerifier string
@@ -89,51 +93,13 @@ func (r Result) GoString() string { return r.String() }
 var reservedParams = []string{"response_type", "redirect_uri", "state", "code_challenge", "code_challenge_method", "scope", "client_id"}
 
 // normalize fills defaults and rejects parameters that would make the flow
-// unsafe or impossible, before anything listens.
+// unsafe or impossible, before anything listens. The checks run in this
+// order, so the first problem is the one reported.
 func (p *Params) normalize() error {
-	if p.Mode == "" {
-		p.Mode = ModeLoopback
-	}
-	switch p.Mode {
-	case ModeLoopback, ModeManual, ModeRelay:
-	case ModeDevice:
-		return errors.New("flow.Run does not run the device flow; use flow.Device")
-	default:
-		return fmt.Errorf("unknown redirect mode %q (want loopback, manual, relay or device)", p.Mode)
-	}
-	if err := checkEndpoint("authorization endpoint", p.AuthURL); err != nil {
-		return err
-	}
-	if p.ClientID == "" {
-		return errors.New("no client_id configured for this provider")
-	}
-	if p.ScopeSep == "" {
-		p.ScopeSep = " "
-	}
-	if p.ClientIDParam == "" {
-		p.ClientIDParam = "client_id"
-	}
-	for k := range p.ExtraParams {
-		if k == p.ClientIDParam || containsString(reservedParams, k) {
-			return fmt.Errorf("extra authorization parameter %q is set by sbctl itself and cannot be overridden", k)
+	for _, check := range []func() error{p.checkMode, p.checkClient, p.checkListener, p.checkResponseChecks} {
+		if err := check(); err != nil {
+			return err
 		}
-	}
-	if p.Port < 0 || p.Port > 65535 {
-		return fmt.Errorf("redirect port %d is not a valid port (1-65535, or 0 for any)", p.Port)
-	}
-	if p.CallbackPath == "" {
-		p.CallbackPath = DefaultCallbackPath
-	}
-	if err := checkCallbackPath(p.CallbackPath); err != nil {
-		return err
-	}
-	switch p.PKCE {
-	case PKCES256, PKCEHexS256, PKCENone:
-	default:
-		return fmt.Errorf("unknown PKCE setting %d", p.PKCE)
-	}
-	if p.RequireIss && p.Issuer == "" {
-		return errors.New("the provider requires the iss parameter but no issuer is configured to compare it with")
 	}
 	if p.Mode == ModeRelay {
 		if err := p.checkRelay(); err != nil {
@@ -151,6 +117,65 @@ func (p *Params) normalize() error {
 	}
 	if p.Timeout <= 0 {
 		p.Timeout = DefaultTimeout
+	}
+	return nil
+}
+
+// checkMode accepts the modes Run serves; "" is loopback.
+func (p *Params) checkMode() error {
+	if p.Mode == "" {
+		p.Mode = ModeLoopback
+	}
+	switch p.Mode {
+	case ModeLoopback, ModeManual, ModeRelay:
+		return nil
+	case ModeDevice:
+		return errors.New("flow.Run does not run the device flow; use flow.Device")
+	}
+	return fmt.Errorf("unknown redirect mode %q (want loopback, manual, relay or device)", p.Mode)
+}
+
+// checkClient checks the authorization request's own parameters.
+func (p *Params) checkClient() error {
+	if err := checkEndpoint("authorization endpoint", p.AuthURL); err != nil {
+		return err
+	}
+	if p.ClientID == "" {
+		return errors.New("no client_id configured for this provider")
+	}
+	if p.ScopeSep == "" {
+		p.ScopeSep = " "
+	}
+	if p.ClientIDParam == "" {
+		p.ClientIDParam = "client_id"
+	}
+	for k := range p.ExtraParams {
+		if k == p.ClientIDParam || containsString(reservedParams, k) {
+			return fmt.Errorf("extra authorization parameter %q is set by sbctl itself and cannot be overridden", k)
+		}
+	}
+	return nil
+}
+
+// checkListener checks where the listener will answer.
+func (p *Params) checkListener() error {
+	if p.Port < 0 || p.Port > 65535 {
+		return fmt.Errorf("redirect port %d is not a valid port (1-65535, or 0 for any)", p.Port)
+	}
+	if p.CallbackPath == "" {
+		p.CallbackPath = DefaultCallbackPath
+	}
+	return checkCallbackPath(p.CallbackPath)
+}
+
+// checkResponseChecks makes sure the checks on the response can be made:
+// a known PKCE setting, and an issuer to compare a required iss with.
+func (p *Params) checkResponseChecks() error {
+	if !p.PKCE.Valid() {
+		return fmt.Errorf("unknown PKCE setting %q", p.PKCE)
+	}
+	if p.RequireIss && p.Issuer == "" {
+		return errors.New("the provider requires the iss parameter but no issuer is configured to compare it with")
 	}
 	return nil
 }

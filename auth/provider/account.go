@@ -31,8 +31,9 @@ func (p *Provider) Account(ctx context.Context, t *auth.Token) (Account, error) 
 	if t == nil {
 		return Account{}, &Error{Kind: KindOther, Provider: p.name, Op: opAccount, detail: "no token is stored", advice: reauthAction}
 	}
-	// YouTube's account is the channel, which the ID token does not name.
-	if t.IDToken != "" && p.preset.Name != "youtube" {
+	// Where the account is not the ID token's subject (YouTube's channel),
+	// only the userinfo URL names it.
+	if t.IDToken != "" && !p.preset.AccountFromUserinfo {
 		if a, ok := accountFromIDToken(t.IDToken); ok {
 			if a.Name == "" {
 				a.Name = p.nameFromUserinfo(ctx, t, a.ID)
@@ -53,11 +54,7 @@ func (p *Provider) Account(ctx context.Context, t *auth.Token) (Account, error) 
 	}
 	a, ok := accountFromJSON(resp.body)
 	if !ok {
-		what := "the answer names no account"
-		if p.preset.Name == "youtube" {
-			what = "the Google account has no YouTube channel"
-		}
-		return Account{}, p.badAnswer(opAccount, resp, what, false)
+		return Account{}, p.badAnswer(opAccount, resp, firstNonEmpty(p.preset.NoAccount, "the answer names no account"), false)
 	}
 	return a, nil
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/sbctl/sbctl/auth"
+	"github.com/sbctl/sbctl/auth/provider/providertest"
 )
 
 // Item 10: an ID token that carries only sub (zitadel/oidc,
@@ -13,14 +14,14 @@ import (
 func TestAccountNameFromUserinfo(t *testing.T) {
 	t.Parallel()
 	f := oidcIssuer(t, nil)
-	p := newProvider(t, Settings{Type: "oidc", Issuer: f.srv.URL, ClientID: "sbctl"})
+	p := newProvider(t, Settings{Type: "oidc", Issuer: f.URL, ClientID: "sbctl"})
 	answer := `{"sub":"id1","name":"Kaori Ito","preferred_username":"kaori","email":"kaori@example.com"}`
 	status := http.StatusOK
-	f.on("GET /userinfo", func(w http.ResponseWriter, r *http.Request, s seen) {
+	f.On("GET /userinfo", func(w http.ResponseWriter, r *http.Request, s seen) {
 		if s.Header.Get("Authorization") != "Bearer at-1" {
 			t.Errorf("userinfo called with %q", s.Header.Get("Authorization"))
 		}
-		writeJSON(w, status, answer)
+		providertest.WriteJSON(w, status, answer)
 	})
 	tok := &auth.Token{AccessToken: "at-1", IDToken: idToken(`{"iss":"x","sub":"id1","aud":"sbctl","exp":1893456000}`)}
 	a, err := p.Account(ctx(t), tok)
@@ -42,10 +43,10 @@ func TestAccountNameFromUserinfo(t *testing.T) {
 		t.Fatalf("other subject: %+v %v", a, err)
 	}
 	// A name in the ID token needs no call.
-	n := f.count("GET /userinfo")
+	n := f.Count("GET /userinfo")
 	a, err = p.Account(ctx(t), &auth.Token{AccessToken: "at-1", IDToken: idToken(`{"sub":"id1","name":"Kaori"}`)})
-	if err != nil || a.Name != "Kaori" || f.count("GET /userinfo") != n {
-		t.Fatalf("%+v %v, userinfo calls %d -> %d", a, err, n, f.count("GET /userinfo"))
+	if err != nil || a.Name != "Kaori" || f.Count("GET /userinfo") != n {
+		t.Fatalf("%+v %v, userinfo calls %d -> %d", a, err, n, f.Count("GET /userinfo"))
 	}
 }
 
@@ -54,13 +55,13 @@ func TestAccountNameFromUserinfo(t *testing.T) {
 func TestAccountSubOnlyWithoutUserinfo(t *testing.T) {
 	t.Parallel()
 	f := newFake(t)
-	f.reply("GET /.well-known/openid-configuration", 503, `{}`)
-	p := newProvider(t, Settings{Type: "oidc", Issuer: f.srv.URL, ClientID: "sbctl"})
+	f.Reply("GET /.well-known/openid-configuration", 503, `{}`)
+	p := newProvider(t, Settings{Type: "oidc", Issuer: f.URL, ClientID: "sbctl"})
 	a, err := p.Account(ctx(t), &auth.Token{AccessToken: "at", IDToken: idToken(`{"sub":"id1"}`)})
 	if err != nil || a != (Account{ID: "id1"}) {
 		t.Fatalf("%+v %v", a, err)
 	}
-	o := newProvider(t, Settings{Type: "oauth2", ClientID: "c", AuthURL: f.url("/a"), TokenURL: f.url("/t")})
+	o := newProvider(t, Settings{Type: "oauth2", ClientID: "c", AuthURL: f.Endpoint("/a"), TokenURL: f.Endpoint("/t")})
 	a, err = o.Account(ctx(t), &auth.Token{AccessToken: "at", IDToken: idToken(`{"sub":"id2"}`)})
 	if err != nil || a != (Account{ID: "id2"}) {
 		t.Fatalf("%+v %v", a, err)

@@ -159,106 +159,86 @@ func (eb *errorBody) readErrorObject(obj map[string]json.RawMessage) {
 	}
 }
 
-func classify(status int, header http.Header, body []byte, rl role, secrets []string) *Error {
-	eb := parseErrorBody(body)
-	e := &Error{Status: status}
-	e.Code = sanitizeCode(eb.errStr, secrets)
-	if e.Code == "" && eb.objCode != "" {
-		e.Code = sanitizeCode(eb.objCode, secrets)
-	}
-	e.Description = sanitizeDescription(eb.desc, secrets)
+// answer is an error answer as the classification rules read it.
+type answer struct {
+	status  int
+	header  http.Header
+	body    errorBody
+	role    role
+	secrets []string
+}
 
-	// The server's own word that it is overloaded comes first: whatever else
-	// the body says, nothing is known to be wrong with the grant.
-	if status == http.StatusTooManyRequests || status >= 500 {
-		e.Kind, e.RetryAfter = KindTransient, retryAfter(header)
-		return e
+// rule decides an error answer, or leaves it to the rules after it: it
+// reports whether it decided. A rule that does not decide may still fill
+// in e.Code or e.Description for the rules after it.
+type rule func(e *Error, a *answer) bool
+
+// rules are tried in order, and the first that decides wins; an answer no
+// rule decides is KindOther. The order is the table of Classify: the
+// server's word that it is overloaded first, then an explicit reason,
+// then the shape of each network's body, then what the standard fields,
+// the headers and the status say. A network's rules live next to its
+// preset (presets_meta.go, presets_social.go, presets_google.go); the
+// body shapes they test cannot occur together, so their order among
+// themselves changes nothing.
+var rules = []rule{
+	overloaded,
+	explicitReason,
+	metaError,         // Facebook, Instagram, Threads: {"error":{"code":190,...}}
+	tiktokError,       // {"error":{"code":"access_token_invalid"}}
+	googleAPIError,    // {"error":{"status":"UNAUTHENTICATED",...}}
+	xDeadRefreshToken, // invalid_request "Value passed for the token was invalid."
+	oauthError,        // RFC 6749 §5.2 and RFC 8628 error codes
+	linkedinServiceError,
+	instagramError,
+	inactiveToken,
+	bearerError,
+	pinterestDeadToken,
+	bareStatus,
+}
+
+func classify(status int, header http.Header, body []byte, rl role, secrets []string) *Error {
+	a := &answer{status: status, header: header, body: parseErrorBody(body), role: rl, secrets: secrets}
+	e := &Error{Status: status}
+	e.Code = sanitizeCode(a.body.errStr, secrets)
+	if e.Code == "" && a.body.objCode != "" {
+		e.Code = sanitizeCode(a.body.objCode, secrets)
 	}
-	if eb.reason != "" && !isConfigCode(eb.errStr) {
-		return definite(e, eb.reason)
-	}
-	switch {
-	case eb.meta:
-		classifyMeta(e, eb)
-		return e
-	case eb.objCode != "":
-		if classifyTikTok(e, eb) {
+	e.Description = sanitizeDescription(a.body.desc, secrets)
+	for _, decide := range rules {
+		if decide(e, a) {
 			return e
 		}
-	case eb.googleStatus != "":
-		e.Code = sanitizeCode(eb.googleStatus, nil)
-		if classifyGoogle(e, eb) {
-			return e
-		}
-	case eb.errStr != "":
-		if classifyOAuth(e, eb) {
-			return e
-		}
-	}
-	if eb.hasService {
-		e.Code = strconv.FormatInt(eb.serviceCode, 10)
-		switch eb.serviceCode {
-		case 65600:
-			return definite(e, auth.ReasonInvalid)
-		case 65601:
-			return definite(e, auth.ReasonAccessRevoked)
-		case 65602:
-			return definite(e, auth.ReasonExpired)
-		}
-	}
-	if eb.igType != "" && e.Code == "" {
-		e.Code = sanitizeCode(eb.igType, secrets)
-		if eb.igType == "OAuthException" {
-			if mentionsClient(eb.desc) {
-				return configClient(e)
-			}
-			return definite(e, reasonFromText(eb.desc, auth.ReasonInvalid))
-		}
-	}
-	if eb.hasActive && !*eb.active {
-		switch strings.ToLower(eb.liStatus) {
-		case "expired":
-			return definite(e, auth.ReasonExpired)
-		}
-		return definite(e, auth.ReasonAccessRevoked)
-	}
-	if status == http.StatusUnauthorized || status == http.StatusForbidden || status == http.StatusBadRequest {
-		if ch := bearerChallenge(header); ch.err != "" {
-			if e.Code == "" {
-				e.Code = sanitizeCode(ch.err, secrets)
-			}
-			if e.Description == "" {
-				e.Description = sanitizeDescription(ch.desc, secrets)
-			}
-			switch ch.err {
-			case "invalid_token":
-				return definite(e, reasonFromText(ch.desc, auth.ReasonInvalid))
-			case "insufficient_scope":
-				return configPermission(e)
-			}
-		}
-	}
-	// A 4xx that describes the token it was given as dead, in a shape we do
-	// not know (Pinterest's {"code":N,"message":"Invalid refresh token"}).
-	if status >= 400 && status < 500 && e.Code == "" && saysTokenIsDead(eb.desc) {
-		return definite(e, reasonFromText(eb.desc, auth.ReasonAccessRevoked))
-	}
-	switch status {
-	case http.StatusUnauthorized:
-		// RFC 6749 §5.2 and RFC 7009 §2.2.1: at these endpoints a 401 is
-		// about the client's credentials, not the user's token.
-		if rl == roleToken || rl == roleRevoke {
-			return configClient(e)
-		}
-		return definite(e, reasonFromText(eb.desc, auth.ReasonInvalid))
-	case http.StatusForbidden:
-		return configPermission(e)
 	}
 	e.Kind = KindOther
 	return e
 }
 
-func classifyOAuth(e *Error, eb errorBody) bool {
+// overloaded: whatever else the body says, nothing is known to be wrong
+// with the grant when the server says it is overloaded.
+func overloaded(e *Error, a *answer) bool {
+	if a.status != http.StatusTooManyRequests && a.status < 500 {
+		return false
+	}
+	e.Kind, e.RetryAfter = KindTransient, retryAfter(a.header)
+	return true
+}
+
+// explicitReason: {"reason": one of auth.Reasons}, from any server (the
+// sandbox says why), unless the error is about the client.
+func explicitReason(e *Error, a *answer) bool {
+	if a.body.reason == "" || isConfigCode(a.body.errStr) {
+		return false
+	}
+	definite(e, a.body.reason)
+	return true
+}
+
+func oauthError(e *Error, a *answer) bool {
+	eb := a.body
+	if eb.errStr == "" {
+		return false
+	}
 	switch eb.errStr {
 	case "invalid_grant":
 		definite(e, reasonFromText(eb.desc, auth.ReasonAccessRevoked))
@@ -279,11 +259,6 @@ func classifyOAuth(e *Error, eb errorBody) bool {
 	case "server_error", "temporarily_unavailable", "authorization_pending", "slow_down":
 		e.Kind = KindTransient
 	case "invalid_request":
-		// X answers a dead or already-used refresh token this way.
-		if strings.Contains(strings.ToLower(eb.desc), "value passed for the token was invalid") {
-			definite(e, auth.ReasonAccessRevoked)
-			return true
-		}
 		if mentionsClient(eb.desc) {
 			configClient(e)
 			return true
@@ -295,84 +270,64 @@ func classifyOAuth(e *Error, eb errorBody) bool {
 	return true
 }
 
-// classifyMeta maps Graph API errors (Facebook, Instagram, Threads).
-func classifyMeta(e *Error, eb errorBody) {
-	code, sub := eb.metaCode, eb.metaSb
-	e.Code = strconv.FormatInt(code, 10)
-	if sub != 0 {
-		e.Code += "/" + strconv.FormatInt(sub, 10)
+// inactiveToken: RFC 7662 {"active": false}. LinkedIn's introspection adds
+// a status, which tells an expired token from a revoked one.
+func inactiveToken(e *Error, a *answer) bool {
+	if !a.body.hasActive || *a.body.active {
+		return false
 	}
-	switch {
-	case code == 190 || code == 102:
-		switch sub {
-		case 460:
-			definite(e, auth.ReasonPasswordChanged)
-		case 458:
-			definite(e, auth.ReasonAccessRevoked)
-		case 463:
-			definite(e, auth.ReasonExpired)
-		case 0:
-			// Without a subcode the message is all there is; "Session has
-			// expired" is the common one.
-			definite(e, reasonFromText(eb.desc, auth.ReasonInvalid))
-		default: // 459 checkpoint, 464 unconfirmed, 467 logged out / invalid, ...
-			definite(e, auth.ReasonInvalid)
-		}
-	case code == 10 || (code >= 200 && code <= 299):
+	if strings.ToLower(a.body.liStatus) == "expired" {
+		definite(e, auth.ReasonExpired)
+	} else {
+		definite(e, auth.ReasonAccessRevoked)
+	}
+	return true
+}
+
+// bearerError reads RFC 6750 §3's WWW-Authenticate error, filling in the
+// code and description the body did not give.
+func bearerError(e *Error, a *answer) bool {
+	if a.status != http.StatusUnauthorized && a.status != http.StatusForbidden && a.status != http.StatusBadRequest {
+		return false
+	}
+	ch := bearerChallenge(a.header)
+	if ch.err == "" {
+		return false
+	}
+	if e.Code == "" {
+		e.Code = sanitizeCode(ch.err, a.secrets)
+	}
+	if e.Description == "" {
+		e.Description = sanitizeDescription(ch.desc, a.secrets)
+	}
+	switch ch.err {
+	case "invalid_token":
+		definite(e, reasonFromText(ch.desc, auth.ReasonInvalid))
+		return true
+	case "insufficient_scope":
 		configPermission(e)
-	case code == 4 || code == 17 || code == 32 || code == 341 || code == 613 || (code >= 80001 && code <= 80014):
-		e.Kind = KindTransient // rate limits
-	case code == 1 || code == 2:
-		// "An unknown error occurred" / "Service temporarily unavailable",
-		// except that a wrong app secret also comes back as code 1.
-		if mentionsClient(eb.desc) {
+		return true
+	}
+	return false
+}
+
+// bareStatus is what a 401 or 403 says when nothing else did.
+func bareStatus(e *Error, a *answer) bool {
+	switch a.status {
+	case http.StatusUnauthorized:
+		// RFC 6749 §5.2 and RFC 7009 §2.2.1: at these endpoints a 401 is
+		// about the client's credentials, not the user's token.
+		if a.role == roleToken || a.role == roleRevoke {
 			configClient(e)
 		} else {
-			e.Kind = KindTransient
+			definite(e, reasonFromText(a.body.desc, auth.ReasonInvalid))
 		}
-	case code == 101 || code == 191:
-		configClient(e) // invalid app id / redirect URI not allowed
-	default:
-		if mentionsClient(eb.desc) {
-			configClient(e)
-			return
-		}
-		e.Kind = KindOther
-	}
-}
-
-func classifyTikTok(e *Error, eb errorBody) bool {
-	switch eb.objCode {
-	case "access_token_invalid":
-		definite(e, reasonFromText(eb.desc, auth.ReasonInvalid))
-	case "scope_not_authorized", "scope_permission_missed":
+		return true
+	case http.StatusForbidden:
 		configPermission(e)
-	case "rate_limit_exceeded", "internal_error":
-		e.Kind = KindTransient
-	default:
-		return false
+		return true
 	}
-	return true
-}
-
-func classifyGoogle(e *Error, eb errorBody) bool {
-	for _, r := range eb.googleReasons {
-		if strings.Contains(strings.ToLower(r), "ratelimit") || strings.Contains(strings.ToLower(r), "quota") {
-			e.Kind = KindTransient
-			return true
-		}
-	}
-	switch eb.googleStatus {
-	case "UNAUTHENTICATED":
-		definite(e, reasonFromText(eb.desc, auth.ReasonInvalid))
-	case "PERMISSION_DENIED":
-		configPermission(e)
-	case "RESOURCE_EXHAUSTED", "UNAVAILABLE":
-		e.Kind = KindTransient
-	default:
-		return false
-	}
-	return true
+	return false
 }
 
 func definite(e *Error, r auth.Reason) *Error {

@@ -3,32 +3,19 @@ package provider
 import (
 	"context"
 	"maps"
-	"strings"
-)
 
-// ParseAuthStyle reads a client_auth setting: sbctl's names ("basic",
-// "body") or the ones servers advertise in token_endpoint_auth_methods_supported
-// (RFC 8414: "client_secret_basic", "client_secret_post", and "post").
-// Case and surrounding space do not matter.
-func ParseAuthStyle(s string) (AuthStyle, bool) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "basic", "client_secret_basic":
-		return AuthBasic, true
-	case "body", "post", "client_secret_post":
-		return AuthBody, true
-	}
-	return "", false
-}
+	"github.com/sbctl/sbctl/auth"
+)
 
 // clientAuth adds the client's identity to a token-endpoint request.
 // A confidential client uses the style the network wants (X and Pinterest:
 // HTTP Basic; Meta, LinkedIn, TikTok, Google: form parameters). A public
 // client has no secret and sends its id in the body, under the network's
 // name for it (TikTok: client_key).
-func (p *Provider) clientAuth(r *request, style AuthStyle) {
+func (p *Provider) clientAuth(r *request, style auth.ClientAuth) {
 	secret := p.set.ClientSecret
 	r.style = style
-	if secret != "" && style == AuthBasic {
+	if secret != "" && style == auth.ClientAuthBasic {
 		r.basic, r.basicUser, r.basicPass = true, p.set.ClientID, secret
 		return
 	}
@@ -43,7 +30,7 @@ func (p *Provider) clientAuth(r *request, style AuthStyle) {
 // Only the generic kinds without an explicit client_auth guess; what worked
 // once is kept for the Provider's life, as x/oauth2's AuthStyleAutoDetect
 // does.
-func (p *Provider) authStyle(r *resolved) (AuthStyle, bool) {
+func (p *Provider) authStyle(r *resolved) (auth.ClientAuth, bool) {
 	if s := p.learned.Load(); s != nil {
 		return *s, false
 	}
@@ -71,7 +58,7 @@ func (p *Provider) sendAuthed(ctx context.Context, r *resolved, req request) (*r
 		return resp, nil
 	}
 	first := resp
-	resp, err = p.send(ctx, p.withClientAuth(req, otherStyle(style)))
+	resp, err = p.send(ctx, p.withClientAuth(req, style.Other()))
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +69,7 @@ func (p *Provider) sendAuthed(ctx context.Context, r *resolved, req request) (*r
 
 // withClientAuth is req with the client's identity added, on a copy of the
 // form so the other style can start from the original.
-func (p *Provider) withClientAuth(req request, style AuthStyle) request {
+func (p *Provider) withClientAuth(req request, style auth.ClientAuth) request {
 	req.form = maps.Clone(req.form)
 	p.clientAuth(&req, style)
 	return req
@@ -91,17 +78,10 @@ func (p *Provider) withClientAuth(req request, style AuthStyle) request {
 // remember keeps style once a server has let the client past
 // authentication: a success, or a 4xx about something else. A 5xx proves
 // nothing.
-func (p *Provider) remember(style AuthStyle, resp *response) {
+func (p *Provider) remember(style auth.ClientAuth, resp *response) {
 	if resp.ok() || (resp.status >= 400 && resp.status < 500 && !refusesClient(resp)) {
 		p.learned.CompareAndSwap(nil, &style)
 	}
-}
-
-func otherStyle(s AuthStyle) AuthStyle {
-	if s == AuthBasic {
-		return AuthBody
-	}
-	return AuthBasic
 }
 
 // refusesClient reports whether an answer refuses the client's
@@ -159,15 +139,15 @@ func (p *Provider) explainClientError(e *Error, resp *response, secrets []string
 	switch {
 	case resp.refusedFirst != nil:
 		e.advice += "; if the server expects one method only, set client_auth: client_secret_basic or client_secret_post for this provider"
-	case resp.style == AuthBasic:
+	case resp.style == auth.ClientAuthBasic:
 		e.advice += "; if the server expects the other method, set client_auth: client_secret_post for this provider"
 	default:
 		e.advice += "; if the server expects the other method, set client_auth: client_secret_basic for this provider"
 	}
 }
 
-func styleName(s AuthStyle) string {
-	if s == AuthBasic {
+func styleName(s auth.ClientAuth) string {
+	if s == auth.ClientAuthBasic {
 		return "HTTP Basic"
 	}
 	return "form parameters"

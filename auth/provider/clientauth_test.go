@@ -14,6 +14,7 @@ import (
 	"github.com/oauth2-proxy/mockoidc"
 
 	"github.com/sbctl/sbctl/auth"
+	"github.com/sbctl/sbctl/auth/provider/providertest"
 )
 
 // fositeInvalidClient is what ORY Hydra (fosite) puts before its hint on
@@ -26,16 +27,16 @@ const fositeInvalidClient = "Client authentication failed (e.g., unknown client,
 // 401 invalid_client and hint.
 func hydraFake(t *testing.T, registered string) *fakeNet {
 	f := newFake(t)
-	f.on("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request, s seen) {
-		iss := f.srv.URL
-		writeJSON(w, 200, mustJSON(map[string]any{
+	f.On("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request, s seen) {
+		iss := f.URL
+		providertest.WriteJSON(w, 200, mustJSON(map[string]any{
 			"issuer": iss, "authorization_endpoint": iss + "/oauth2/auth", "token_endpoint": iss + "/oauth2/token",
 			"revocation_endpoint": iss + "/oauth2/revoke", "userinfo_endpoint": iss + "/userinfo",
 			"token_endpoint_auth_methods_supported": []string{"client_secret_post", "client_secret_basic", "private_key_jwt", "none"},
 		}))
 	})
 	var rotation atomic.Int32
-	f.on("POST /oauth2/token", func(w http.ResponseWriter, r *http.Request, s seen) {
+	f.On("POST /oauth2/token", func(w http.ResponseWriter, r *http.Request, s seen) {
 		method := ""
 		id, secret := s.Form.Get("client_id"), s.Form.Get("client_secret")
 		switch {
@@ -47,33 +48,33 @@ func hydraFake(t *testing.T, registered string) *fakeNet {
 		if method == "" || method != registered {
 			hint := " The OAuth 2.0 Client supports client authentication method '" + registered + "', but method '" + method +
 				"' was requested. You must configure the OAuth 2.0 client's 'token_endpoint_auth_method' value to accept '" + method + "'."
-			writeJSON(w, 401, mustJSON(map[string]string{"error": "invalid_client", "error_description": fositeInvalidClient + hint}))
+			providertest.WriteJSON(w, 401, mustJSON(map[string]string{"error": "invalid_client", "error_description": fositeInvalidClient + hint}))
 			return
 		}
 		if id != "hydra-client" || secret != "hydra-secret" {
-			writeJSON(w, 401, mustJSON(map[string]string{"error": "invalid_client",
+			providertest.WriteJSON(w, 401, mustJSON(map[string]string{"error": "invalid_client",
 				"error_description": fositeInvalidClient + " The provided client secret did not match."}))
 			return
 		}
 		switch s.Form.Get("grant_type") {
 		case "authorization_code":
 			if s.Form.Get("code") != "hydra-code" {
-				writeJSON(w, 400, `{"error":"invalid_grant","error_description":"The provided authorization grant (e.g., authorization code, resource owner credentials) or refresh token is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client."}`)
+				providertest.WriteJSON(w, 400, `{"error":"invalid_grant","error_description":"The provided authorization grant (e.g., authorization code, resource owner credentials) or refresh token is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client."}`)
 				return
 			}
-			writeJSON(w, 200, `{"access_token":"ory_at_1","expires_in":3599,"refresh_token":"ory_rt_1","scope":"openid offline_access","token_type":"bearer"}`)
+			providertest.WriteJSON(w, 200, `{"access_token":"ory_at_1","expires_in":3599,"refresh_token":"ory_rt_1","scope":"openid offline_access","token_type":"bearer"}`)
 		case "refresh_token":
 			n := rotation.Add(1)
-			writeJSON(w, 200, mustJSON(map[string]any{"access_token": "ory_at_r", "expires_in": 3599,
+			providertest.WriteJSON(w, 200, mustJSON(map[string]any{"access_token": "ory_at_r", "expires_in": 3599,
 				"refresh_token": "ory_rt_r" + string(rune('0'+n%10)), "token_type": "bearer"}))
 		}
 	})
 	return f
 }
 
-func hydraProvider(t *testing.T, f *fakeNet, style AuthStyle) *Provider {
-	return newProvider(t, Settings{Name: "hydra", Type: "oidc", Issuer: f.srv.URL, ClientID: "hydra-client",
-		ClientSecret: "hydra-secret", AuthStyle: style})
+func hydraProvider(t *testing.T, f *fakeNet, style string) *Provider {
+	return newProvider(t, Settings{Name: "hydra", Type: "oidc", Issuer: f.URL, ClientID: "hydra-client",
+		ClientSecret: "hydra-secret", ClientAuth: style})
 }
 
 const redirect = "http://127.0.0.1:5555/callback/hydra"
@@ -87,7 +88,7 @@ func TestClientAuthBasicFirst(t *testing.T) {
 	if _, err := p.Exchange(ctx(t), "hydra-code", "v", redirect); err != nil {
 		t.Fatalf("exchange: %v", err)
 	}
-	if n := f.count("POST /oauth2/token"); n != 1 {
+	if n := f.Count("POST /oauth2/token"); n != 1 {
 		t.Errorf("%d token requests, want 1", n)
 	}
 }
@@ -102,7 +103,7 @@ func TestClientAuthFallsBackToFormOnceAndRemembers(t *testing.T) {
 	if err != nil {
 		t.Fatalf("exchange: %v", err)
 	}
-	reqs := f.requests()
+	reqs := f.Requests()
 	var methods []string
 	for _, s := range reqs {
 		if s.Path == "/oauth2/token" {
@@ -115,7 +116,7 @@ func TestClientAuthFallsBackToFormOnceAndRemembers(t *testing.T) {
 	if _, err := p.Renew(ctx(t), tok); err != nil {
 		t.Fatalf("renew: %v", err)
 	}
-	if n := f.count("POST /oauth2/token"); n != 3 {
+	if n := f.Count("POST /oauth2/token"); n != 3 {
 		t.Errorf("%d token requests after the renewal, want 3 (the form is remembered)", n)
 	}
 }
@@ -141,7 +142,7 @@ func TestClientAuthFallbackConcurrent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := f.count("POST /oauth2/token"); got > 2*n {
+	if got := f.Count("POST /oauth2/token"); got > 2*n {
 		t.Errorf("%d requests for %d renewals", got, n)
 	}
 }
@@ -154,7 +155,7 @@ func TestClientAuthExplicitDisablesFallback(t *testing.T) {
 	p := hydraProvider(t, f, "client_secret_post")
 	_, err := p.Exchange(ctx(t), "hydra-code", "v", redirect)
 	e := wantKind(t, err, KindConfig, "")
-	if n := f.count("POST /oauth2/token"); n != 1 {
+	if n := f.Count("POST /oauth2/token"); n != 1 {
 		t.Errorf("%d token requests, want 1 with an explicit client_auth", n)
 	}
 	msg := e.Error()
@@ -177,10 +178,10 @@ func TestClientAuthExplicitDisablesFallback(t *testing.T) {
 func TestClientAuthBothRefused(t *testing.T) {
 	t.Parallel()
 	f := hydraFake(t, "client_secret_basic")
-	p := newProvider(t, Settings{Name: "hydra", Type: "oidc", Issuer: f.srv.URL, ClientID: "hydra-client", ClientSecret: "wrong-secret"})
+	p := newProvider(t, Settings{Name: "hydra", Type: "oidc", Issuer: f.URL, ClientID: "hydra-client", ClientSecret: "wrong-secret"})
 	_, err := p.Renew(ctx(t), &auth.Token{AccessToken: "a", RefreshToken: "ory_rt_1"})
 	e := wantKind(t, err, KindConfig, "")
-	if n := f.count("POST /oauth2/token"); n != 2 {
+	if n := f.Count("POST /oauth2/token"); n != 2 {
 		t.Errorf("%d token requests, want 2", n)
 	}
 	msg := e.Error()
@@ -194,7 +195,7 @@ func TestClientAuthBothRefused(t *testing.T) {
 	p2 := hydraProvider(t, f2, "")
 	_, err = p2.Exchange(ctx(t), "used-code", "v", redirect)
 	wantKind(t, err, KindDefinite, auth.ReasonInvalid)
-	if n := f2.count("POST /oauth2/token"); n != 1 {
+	if n := f2.Count("POST /oauth2/token"); n != 1 {
 		t.Errorf("a refused code was sent %d times", n)
 	}
 }
@@ -203,18 +204,18 @@ func TestClientAuthBothRefused(t *testing.T) {
 func TestClientAuthOnlyPostListed(t *testing.T) {
 	t.Parallel()
 	f := oidcIssuer(t, []string{"client_secret_post", "private_key_jwt"})
-	f.on("POST /token", func(w http.ResponseWriter, r *http.Request, s seen) {
+	f.On("POST /token", func(w http.ResponseWriter, r *http.Request, s seen) {
 		if s.HasBasic {
-			writeJSON(w, 401, `{"error":"invalid_client","error_description":"only client_secret_post is accepted"}`)
+			providertest.WriteJSON(w, 401, `{"error":"invalid_client","error_description":"only client_secret_post is accepted"}`)
 			return
 		}
-		writeJSON(w, 200, `{"access_token":"at","token_type":"Bearer","expires_in":60}`)
+		providertest.WriteJSON(w, 200, `{"access_token":"at","token_type":"Bearer","expires_in":60}`)
 	})
-	p := newProvider(t, Settings{Type: "oidc", Issuer: f.srv.URL, ClientID: "c", ClientSecret: "s3cret-value"})
+	p := newProvider(t, Settings{Type: "oidc", Issuer: f.URL, ClientID: "c", ClientSecret: "s3cret-value"})
 	if _, err := p.Exchange(ctx(t), "code", "v", redirect); err != nil {
 		t.Fatal(err)
 	}
-	if n := f.count("POST /token"); n != 1 {
+	if n := f.Count("POST /token"); n != 1 {
 		t.Errorf("%d token requests, want 1", n)
 	}
 }
@@ -224,16 +225,16 @@ func TestClientAuthOnlyPostListed(t *testing.T) {
 func TestClientAuthPublicClient(t *testing.T) {
 	t.Parallel()
 	f := oidcIssuer(t, []string{"client_secret_basic", "none"})
-	f.on("POST /token", func(w http.ResponseWriter, r *http.Request, s seen) {
+	f.On("POST /token", func(w http.ResponseWriter, r *http.Request, s seen) {
 		if s.HasBasic || s.Form.Get("client_id") != "public-cli" {
 			t.Errorf("public client sent basic=%v client_id=%q", s.HasBasic, s.Form.Get("client_id"))
 		}
-		writeJSON(w, 401, `{"error":"invalid_client","error_description":"client authentication is required"}`)
+		providertest.WriteJSON(w, 401, `{"error":"invalid_client","error_description":"client authentication is required"}`)
 	})
-	p := newProvider(t, Settings{Name: "corp", Type: "oidc", Issuer: f.srv.URL, ClientID: "public-cli"})
+	p := newProvider(t, Settings{Name: "corp", Type: "oidc", Issuer: f.URL, ClientID: "public-cli"})
 	_, err := p.Exchange(ctx(t), "code", "v", redirect)
 	e := wantKind(t, err, KindConfig, "")
-	if n := f.count("POST /token"); n != 1 {
+	if n := f.Count("POST /token"); n != 1 {
 		t.Errorf("%d token requests, want 1", n)
 	}
 	msg := e.Error()
@@ -250,21 +251,21 @@ func TestClientAuthPublicClient(t *testing.T) {
 // client_auth takes sbctl's names and the servers' (RFC 8414) names.
 func TestAuthStyleNames(t *testing.T) {
 	t.Parallel()
-	for name, basic := range map[AuthStyle]bool{
+	for name, basic := range map[string]bool{
 		"basic": true, "client_secret_basic": true, "Client_Secret_Basic": true,
 		"body": false, "post": false, "client_secret_post": false,
 	} {
 		f := newFake(t)
-		f.on("POST /t", func(w http.ResponseWriter, r *http.Request, s seen) {
-			writeJSON(w, 401, `{"error":"invalid_client"}`)
+		f.On("POST /t", func(w http.ResponseWriter, r *http.Request, s seen) {
+			providertest.WriteJSON(w, 401, `{"error":"invalid_client"}`)
 		})
-		p, err := New(Settings{Type: "oauth2", ClientID: "c", ClientSecret: "s3cret-value", AuthURL: f.url("/a"), TokenURL: f.url("/t"), AuthStyle: name}, nil)
+		p, err := New(Settings{Type: "oauth2", ClientID: "c", ClientSecret: "s3cret-value", AuthURL: f.Endpoint("/a"), TokenURL: f.Endpoint("/t"), ClientAuth: name}, nil)
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue
 		}
 		_, err = p.Renew(ctx(t), &auth.Token{AccessToken: "a", RefreshToken: "r"})
-		reqs := f.requests()
+		reqs := f.Requests()
 		if len(reqs) != 1 || reqs[0].HasBasic != basic {
 			t.Errorf("%s: %d requests, basic=%v, want 1 and basic=%v", name, len(reqs), len(reqs) > 0 && reqs[0].HasBasic, basic)
 		}
@@ -276,7 +277,7 @@ func TestAuthStyleNames(t *testing.T) {
 			t.Errorf("%s: %v, want it to suggest client_auth: %s", name, err, other)
 		}
 	}
-	if _, err := New(Settings{Type: "oauth2", ClientID: "c", AuthURL: "https://a.example/a", TokenURL: "https://a.example/t", AuthStyle: "private_key_jwt"}, nil); err == nil ||
+	if _, err := New(Settings{Type: "oauth2", ClientID: "c", AuthURL: "https://a.example/a", TokenURL: "https://a.example/t", ClientAuth: "private_key_jwt"}, nil); err == nil ||
 		!strings.Contains(err.Error(), "client_secret_basic") {
 		t.Errorf("private_key_jwt: %v", err)
 	}

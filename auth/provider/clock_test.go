@@ -11,6 +11,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/sbctl/sbctl/auth"
+	"github.com/sbctl/sbctl/auth/provider/providertest"
 )
 
 const day = 24 * time.Hour
@@ -75,9 +76,9 @@ func TestTokenLifetimesJudgedByBothClocks(t *testing.T) {
 			t.Parallel()
 			f := newFake(t)
 			server := fixedNow.Add(c.offset)
-			f.setDate(server)
-			f.reply("POST /token", 200, `{"access_token":"at","token_type":"bearer","expires_in":3600,"refresh_token":"rt","refresh_token_expires_in":2592000}`)
-			p := newProvider(t, Settings{Type: "oauth2", ClientID: "cli", AuthURL: f.url("/a"), TokenURL: f.url("/token")})
+			f.SetDate(server)
+			f.Reply("POST /token", 200, `{"access_token":"at","token_type":"bearer","expires_in":3600,"refresh_token":"rt","refresh_token_expires_in":2592000}`)
+			p := newProvider(t, Settings{Type: "oauth2", ClientID: "cli", AuthURL: f.Endpoint("/a"), TokenURL: f.Endpoint("/token")})
 			tok, err := p.Exchange(ctx(t), "code", "verifier", "http://127.0.0.1/callback")
 			if err != nil {
 				t.Fatal(err)
@@ -102,8 +103,8 @@ func TestMetaLifetimesJudgedByBothClocks(t *testing.T) {
 	t.Run("instagram refresh", func(t *testing.T) {
 		t.Parallel()
 		f, p := instagramFake(t)
-		f.setDate(server)
-		f.reply("GET /refresh_access_token", 200, `{"access_token":"ig-long-2","token_type":"bearer","expires_in":5184000}`)
+		f.SetDate(server)
+		f.Reply("GET /refresh_access_token", 200, `{"access_token":"ig-long-2","token_type":"bearer","expires_in":5184000}`)
 		tok, err := p.Renew(ctx(t), &auth.Token{AccessToken: "ig-long", Expiry: fixedNow.Add(10 * day), ObtainedAt: fixedNow.Add(-50 * day)})
 		if err != nil {
 			t.Fatal(err)
@@ -113,8 +114,8 @@ func TestMetaLifetimesJudgedByBothClocks(t *testing.T) {
 	t.Run("facebook swap", func(t *testing.T) {
 		t.Parallel()
 		f, p := facebookFake(t)
-		f.setDate(server)
-		f.reply("GET /v23.0/oauth/access_token", 200, `{"access_token":"fb-long-2","token_type":"bearer","expires_in":5183944}`)
+		f.SetDate(server)
+		f.Reply("GET /v23.0/oauth/access_token", 200, `{"access_token":"fb-long-2","token_type":"bearer","expires_in":5183944}`)
 		tok, err := p.Renew(ctx(t), &auth.Token{AccessToken: "fb-long", Expiry: fixedNow.Add(10 * day)})
 		if err != nil {
 			t.Fatal(err)
@@ -132,9 +133,9 @@ func TestOAuth2TokenLifetimesJudgedByBothClocks(t *testing.T) {
 			t.Parallel()
 			f := newFake(t)
 			server := fixedNow.Add(c.offset)
-			f.setDate(server)
-			f.reply("POST /token", 200, `{"access_token":"at","token_type":"bearer","expires_in":3600,"refresh_token":"rt","refresh_expires_in":2592000}`)
-			p := newProvider(t, Settings{Type: "oauth2", ClientID: "cli", AuthURL: f.url("/a"), TokenURL: f.url("/token"), DeviceAuthURL: f.url("/device")})
+			f.SetDate(server)
+			f.Reply("POST /token", 200, `{"access_token":"at","token_type":"bearer","expires_in":3600,"refresh_token":"rt","refresh_expires_in":2592000}`)
+			p := newProvider(t, Settings{Type: "oauth2", ClientID: "cli", AuthURL: f.Endpoint("/a"), TokenURL: f.Endpoint("/token"), DeviceAuthURL: f.Endpoint("/device")})
 			cfg, err := p.OAuth2Config(ctx(t), "")
 			if err != nil {
 				t.Fatal(err)
@@ -154,17 +155,17 @@ func TestOAuth2TokenLifetimesJudgedByBothClocks(t *testing.T) {
 func TestRenewAsksTheNetworkWhenOurClockSaysTheRefreshTokenExpired(t *testing.T) {
 	t.Parallel()
 	f := newFake(t)
-	f.on("POST /token", func(w http.ResponseWriter, r *http.Request, s seen) {
+	f.On("POST /token", func(w http.ResponseWriter, r *http.Request, s seen) {
 		switch s.Form.Get("refresh_token") {
 		case "live-rotating":
-			writeJSON(w, 200, `{"access_token":"at-2","expires_in":3600,"refresh_token":"rt-2","refresh_token_expires_in":2592000}`)
+			providertest.WriteJSON(w, 200, `{"access_token":"at-2","expires_in":3600,"refresh_token":"rt-2","refresh_token_expires_in":2592000}`)
 		case "live":
-			writeJSON(w, 200, `{"access_token":"at-3","expires_in":3600}`)
+			providertest.WriteJSON(w, 200, `{"access_token":"at-3","expires_in":3600}`)
 		default:
-			writeJSON(w, 400, `{"error":"invalid_grant","error_description":"Token is not active"}`)
+			providertest.WriteJSON(w, 400, `{"error":"invalid_grant","error_description":"Token is not active"}`)
 		}
 	})
-	p := newProvider(t, Settings{Type: "oauth2", ClientID: "cli", AuthURL: f.url("/a"), TokenURL: f.url("/token")})
+	p := newProvider(t, Settings{Type: "oauth2", ClientID: "cli", AuthURL: f.Endpoint("/a"), TokenURL: f.Endpoint("/token")})
 	lapsed := fixedNow.Add(-time.Hour)
 
 	old := &auth.Token{AccessToken: "at-1", RefreshToken: "live-rotating", Expiry: lapsed, RefreshExpiry: lapsed}
@@ -193,7 +194,7 @@ func TestRenewAsksTheNetworkWhenOurClockSaysTheRefreshTokenExpired(t *testing.T)
 	// lifetime that ended.
 	_, err = p.Renew(ctx(t), &auth.Token{AccessToken: "at-1", RefreshToken: "dead", RefreshExpiry: lapsed})
 	wantKind(t, err, KindDefinite, auth.ReasonConsentExpired)
-	if n := f.count("POST /token"); n != 3 {
+	if n := f.Count("POST /token"); n != 3 {
 		t.Errorf("%d token requests, want 3 (one per renewal)", n)
 	}
 }
@@ -206,12 +207,12 @@ func TestMetaRenewAsksTheNetworkWhenOurClockSaysExpired(t *testing.T) {
 	t.Run("facebook", func(t *testing.T) {
 		t.Parallel()
 		f, p := facebookFake(t)
-		f.on("GET /v23.0/oauth/access_token", func(w http.ResponseWriter, r *http.Request, s seen) {
+		f.On("GET /v23.0/oauth/access_token", func(w http.ResponseWriter, r *http.Request, s seen) {
 			if s.Query.Get("fb_exchange_token") == "live" {
-				writeJSON(w, 200, `{"access_token":"fb-2","token_type":"bearer","expires_in":5183944}`)
+				providertest.WriteJSON(w, 200, `{"access_token":"fb-2","token_type":"bearer","expires_in":5183944}`)
 				return
 			}
-			writeJSON(w, 400, expiredAnswer)
+			providertest.WriteJSON(w, 400, expiredAnswer)
 		})
 		lapsed := fixedNow.Add(-time.Minute)
 		tok, err := p.Renew(ctx(t), &auth.Token{AccessToken: "live", Expiry: lapsed})
@@ -220,19 +221,19 @@ func TestMetaRenewAsksTheNetworkWhenOurClockSaysExpired(t *testing.T) {
 		}
 		_, err = p.Renew(ctx(t), &auth.Token{AccessToken: "dead", Expiry: lapsed})
 		wantKind(t, err, KindDefinite, auth.ReasonExpired)
-		if n := f.count("GET /v23.0/oauth/access_token"); n != 2 {
+		if n := f.Count("GET /v23.0/oauth/access_token"); n != 2 {
 			t.Errorf("%d requests, want 2", n)
 		}
 	})
 	t.Run("instagram", func(t *testing.T) {
 		t.Parallel()
 		f, p := instagramFake(t)
-		f.on("GET /refresh_access_token", func(w http.ResponseWriter, r *http.Request, s seen) {
+		f.On("GET /refresh_access_token", func(w http.ResponseWriter, r *http.Request, s seen) {
 			if s.Query.Get("access_token") == "live" {
-				writeJSON(w, 200, `{"access_token":"ig-2","token_type":"bearer","expires_in":5184000}`)
+				providertest.WriteJSON(w, 200, `{"access_token":"ig-2","token_type":"bearer","expires_in":5184000}`)
 				return
 			}
-			writeJSON(w, 400, expiredAnswer)
+			providertest.WriteJSON(w, 400, expiredAnswer)
 		})
 		old := fixedNow.Add(-61 * day)
 		tok, err := p.Renew(ctx(t), &auth.Token{AccessToken: "live", Expiry: fixedNow.Add(-day), ObtainedAt: old})
@@ -249,7 +250,7 @@ func TestMetaRenewAsksTheNetworkWhenOurClockSaysExpired(t *testing.T) {
 func TestMetaRenewDropsAnExpiryTheNetworkOverturned(t *testing.T) {
 	t.Parallel()
 	f, p := facebookFake(t)
-	f.reply("GET /v23.0/oauth/access_token", 200, `{"access_token":"fb-2","token_type":"bearer"}`)
+	f.Reply("GET /v23.0/oauth/access_token", 200, `{"access_token":"fb-2","token_type":"bearer"}`)
 	tok, err := p.Renew(ctx(t), &auth.Token{AccessToken: "live", Expiry: fixedNow.Add(-time.Hour)})
 	if err != nil {
 		t.Fatal(err)
@@ -265,8 +266,8 @@ func TestDebugTokenJudgedByTheServersClock(t *testing.T) {
 	t.Parallel()
 	f, p := facebookFake(t)
 	server := fixedNow.Add(-40 * day)
-	f.setDate(server)
-	f.reply("GET /v23.0/debug_token", 200, mustJSON(map[string]any{"data": map[string]any{
+	f.SetDate(server)
+	f.Reply("GET /v23.0/debug_token", 200, mustJSON(map[string]any{"data": map[string]any{
 		"app_id": "app-id", "is_valid": true, "expires_at": server.Add(50 * day).Unix(),
 		"data_access_expires_at": server.Add(30 * day).Unix()}}))
 	v, err := p.Verify(ctx(t), &auth.Token{AccessToken: "t"})
@@ -279,7 +280,7 @@ func TestDebugTokenJudgedByTheServersClock(t *testing.T) {
 		t.Errorf("expiry %s, data access %s; want %s and %s", v.Expiry, v.DataAccessExpiry, server.Add(50*day), fixedNow.Add(30*day))
 	}
 	// Really ended, by the server's clock too.
-	f.reply("GET /v23.0/debug_token", 200, mustJSON(map[string]any{"data": map[string]any{
+	f.Reply("GET /v23.0/debug_token", 200, mustJSON(map[string]any{"data": map[string]any{
 		"app_id": "app-id", "is_valid": true, "expires_at": server.Add(50 * day).Unix(),
 		"data_access_expires_at": server.Add(-time.Hour).Unix()}}))
 	v, err = p.Verify(ctx(t), &auth.Token{AccessToken: "t"})
@@ -293,14 +294,14 @@ func TestDebugTokenJudgedByTheServersClock(t *testing.T) {
 func TestClockSkewFromEveryAnswer(t *testing.T) {
 	t.Parallel()
 	f := newFake(t)
-	f.reply("POST /token", 200, `{"access_token":"at","expires_in":3600}`)
-	p := newProvider(t, Settings{Type: "oauth2", ClientID: "cli", AuthURL: f.url("/a"), TokenURL: f.url("/token")})
+	f.Reply("POST /token", 200, `{"access_token":"at","expires_in":3600}`)
+	p := newProvider(t, Settings{Type: "oauth2", ClientID: "cli", AuthURL: f.Endpoint("/a"), TokenURL: f.Endpoint("/token")})
 	if _, _, ok := p.ClockSkew(); ok {
 		t.Fatal("ClockSkew ok before any answer")
 	}
-	host := strings.TrimPrefix(f.srv.URL, "http://")
+	host := strings.TrimPrefix(f.URL, "http://")
 	for _, c := range clockCases {
-		f.setDate(fixedNow.Add(c.offset))
+		f.SetDate(fixedNow.Add(c.offset))
 		if _, err := p.Exchange(ctx(t), "code", "", "http://127.0.0.1/callback"); err != nil {
 			t.Fatal(err)
 		}
@@ -310,8 +311,8 @@ func TestClockSkewFromEveryAnswer(t *testing.T) {
 		}
 	}
 	// x/oauth2's requests through HTTPClient count too; a refused one as well.
-	f.setDate(fixedNow.Add(time.Hour))
-	f.reply("POST /token", 400, `{"error":"authorization_pending"}`)
+	f.SetDate(fixedNow.Add(time.Hour))
+	f.Reply("POST /token", 400, `{"error":"authorization_pending"}`)
 	cfg, err := p.OAuth2Config(ctx(t), "")
 	if err != nil {
 		t.Fatal(err)
@@ -321,7 +322,7 @@ func TestClockSkewFromEveryAnswer(t *testing.T) {
 		t.Errorf("after x/oauth2's answer, skew %v, want -1h", skew)
 	}
 	// A Provider built on another's HTTPClient measures its own answers.
-	q, err := New(Settings{Type: "oauth2", ClientID: "cli", AuthURL: f.url("/a"), TokenURL: f.url("/token")}, p.HTTPClient())
+	q, err := New(Settings{Type: "oauth2", ClientID: "cli", AuthURL: f.Endpoint("/a"), TokenURL: f.Endpoint("/token")}, p.HTTPClient())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -343,17 +344,17 @@ func TestMeasureClock(t *testing.T) {
 	t.Run("oidc discovery, redirect not followed", func(t *testing.T) {
 		t.Parallel()
 		f := newFake(t)
-		f.setDate(fixedNow.Add(-2 * time.Hour))
-		f.on("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request, s seen) {
+		f.SetDate(fixedNow.Add(-2 * time.Hour))
+		f.On("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request, s seen) {
 			http.Redirect(w, r, "/elsewhere", http.StatusFound)
 		})
-		f.reply("GET /elsewhere", 200, `{}`)
-		p := newProvider(t, Settings{Type: "oidc", ClientID: "cli", ClientSecret: "SECRET-7", Issuer: f.srv.URL})
+		f.Reply("GET /elsewhere", 200, `{}`)
+		p := newProvider(t, Settings{Type: "oidc", ClientID: "cli", ClientSecret: "SECRET-7", Issuer: f.URL})
 		skew, host, err := p.MeasureClock(ctx(t))
-		if err != nil || skew != 2*time.Hour || host != strings.TrimPrefix(f.srv.URL, "http://") {
+		if err != nil || skew != 2*time.Hour || host != strings.TrimPrefix(f.URL, "http://") {
 			t.Fatalf("MeasureClock = %v %q %v, want 2h ahead", skew, host, err)
 		}
-		if n := f.count("GET /elsewhere"); n != 0 {
+		if n := f.Count("GET /elsewhere"); n != 0 {
 			t.Errorf("the redirect was followed (%d requests)", n)
 		}
 		if s, _, ok := p.ClockSkew(); !ok || s != 2*time.Hour {
@@ -366,14 +367,14 @@ func TestMeasureClock(t *testing.T) {
 	t.Run("token endpoint, no secret", func(t *testing.T) {
 		t.Parallel()
 		f := newFake(t)
-		f.setDate(fixedNow.Add(31 * day))
+		f.SetDate(fixedNow.Add(31 * day))
 		p := newProvider(t, Settings{Type: "facebook", ClientID: "app-id", ClientSecret: "SECRET-7",
-			TokenURL: f.url("/v23.0/oauth/access_token?client_id=app-id")})
+			TokenURL: f.Endpoint("/v23.0/oauth/access_token?client_id=app-id")})
 		skew, _, err := p.MeasureClock(ctx(t))
 		if err != nil || skew != -31*day {
 			t.Fatalf("MeasureClock = %v %v, want 31 days behind", skew, err)
 		}
-		reqs := f.requests()
+		reqs := f.Requests()
 		if len(reqs) != 1 || reqs[0].Method != http.MethodHead || reqs[0].Path != "/v23.0/oauth/access_token" || len(reqs[0].Query) != 0 {
 			t.Fatalf("requests %+v, want one HEAD of the token endpoint without its query", reqs)
 		}
@@ -387,12 +388,12 @@ func TestMeasureClock(t *testing.T) {
 	t.Run("a cached answer's Age counts", func(t *testing.T) {
 		t.Parallel()
 		f := newFake(t)
-		f.setDate(fixedNow.Add(-2 * time.Hour))
-		f.on("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request, s seen) {
+		f.SetDate(fixedNow.Add(-2 * time.Hour))
+		f.On("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request, s seen) {
 			w.Header().Set("Age", "7200") // cached two hours ago by a CDN
-			writeJSON(w, 200, `{}`)
+			providertest.WriteJSON(w, 200, `{}`)
 		})
-		p := newProvider(t, Settings{Type: "oidc", ClientID: "cli", Issuer: f.srv.URL})
+		p := newProvider(t, Settings{Type: "oidc", ClientID: "cli", Issuer: f.URL})
 		if skew, _, err := p.MeasureClock(ctx(t)); err != nil || skew != 0 {
 			t.Fatalf("MeasureClock = %v %v, want no skew", skew, err)
 		}
@@ -400,8 +401,8 @@ func TestMeasureClock(t *testing.T) {
 	t.Run("offline", func(t *testing.T) {
 		t.Parallel()
 		f := newFake(t)
-		p := newProvider(t, Settings{Type: "oauth2", ClientID: "cli", AuthURL: f.url("/a"), TokenURL: f.url("/token")})
-		f.srv.Close()
+		p := newProvider(t, Settings{Type: "oauth2", ClientID: "cli", AuthURL: f.Endpoint("/a"), TokenURL: f.Endpoint("/token")})
+		f.Close()
 		_, _, err := p.MeasureClock(ctx(t))
 		e := wantKind(t, err, KindTransient, "")
 		if !strings.Contains(e.Error(), "comparing the clock failed") {
@@ -411,8 +412,8 @@ func TestMeasureClock(t *testing.T) {
 	t.Run("no Date header", func(t *testing.T) {
 		t.Parallel()
 		f := newFake(t)
-		f.dropDate()
-		p := newProvider(t, Settings{Type: "oauth2", ClientID: "cli", AuthURL: f.url("/a"), TokenURL: f.url("/token")})
+		f.DropDate()
+		p := newProvider(t, Settings{Type: "oauth2", ClientID: "cli", AuthURL: f.Endpoint("/a"), TokenURL: f.Endpoint("/token")})
 		if _, _, err := p.MeasureClock(ctx(t)); !errors.Is(err, ErrNoDate) {
 			t.Fatalf("err %v, want ErrNoDate", err)
 		}
@@ -444,24 +445,24 @@ func TestVerifyReportsTheRefreshExpiry(t *testing.T) {
 	t.Parallel()
 	f := newFake(t)
 	end := fixedNow.Add(30 * day).Truncate(time.Second)
-	f.reply("POST /introspect", 200, mustJSON(map[string]any{"active": true, "token_type": "refresh_token", "exp": end.Unix()}))
-	p := newProvider(t, Settings{Type: "oauth2", ClientID: "cli", ClientSecret: "s", AuthURL: f.url("/a"), TokenURL: f.url("/token"), IntrospectURL: f.url("/introspect")})
+	f.Reply("POST /introspect", 200, mustJSON(map[string]any{"active": true, "token_type": "refresh_token", "exp": end.Unix()}))
+	p := newProvider(t, Settings{Type: "oauth2", ClientID: "cli", ClientSecret: "s", AuthURL: f.Endpoint("/a"), TokenURL: f.Endpoint("/token"), IntrospectURL: f.Endpoint("/introspect")})
 	v, err := p.Verify(ctx(t), &auth.Token{AccessToken: "at", RefreshToken: "rt", RefreshExpiry: fixedNow.Add(-day)})
 	if err != nil || !v.Valid || !v.RefreshExpiry.Equal(end) {
 		t.Fatalf("verdict %+v, %v, want valid with refresh expiry %s", v, err, end)
 	}
 	// The local clock 31 days behind: the grant's end is the later
 	// reading, the server's.
-	f.setDate(fixedNow.Add(31 * day))
+	f.SetDate(fixedNow.Add(31 * day))
 	end = fixedNow.Add(61 * day).Truncate(time.Second)
-	f.reply("POST /introspect", 200, mustJSON(map[string]any{"active": true, "token_type": "refresh_token", "exp": end.Unix()}))
+	f.Reply("POST /introspect", 200, mustJSON(map[string]any{"active": true, "token_type": "refresh_token", "exp": end.Unix()}))
 	v, err = p.Verify(ctx(t), &auth.Token{AccessToken: "at", RefreshToken: "rt"})
 	if err != nil || !v.Valid || !v.RefreshExpiry.Equal(end) {
 		t.Fatalf("verdict %+v, %v, want refresh expiry %s", v, err, end)
 	}
 	// An access token's exp: the earlier reading, ours.
 	exp := fixedNow.Add(31*day + time.Hour).Truncate(time.Second)
-	f.reply("POST /introspect", 200, mustJSON(map[string]any{"active": true, "token_type": "access_token", "exp": exp.Unix()}))
+	f.Reply("POST /introspect", 200, mustJSON(map[string]any{"active": true, "token_type": "access_token", "exp": exp.Unix()}))
 	v, err = p.Verify(ctx(t), &auth.Token{AccessToken: "at"})
 	if err != nil || !v.Valid || !v.Expiry.Equal(fixedNow.Add(time.Hour)) {
 		t.Fatalf("verdict %+v, %v, want access expiry %s", v, err, fixedNow.Add(time.Hour))

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sbctl/sbctl/auth"
+	"github.com/sbctl/sbctl/auth/provider/providertest"
 )
 
 // dexClaimed is Dex's answer to a refresh with a refresh token it no longer
@@ -30,42 +31,42 @@ type dexFake struct {
 
 func newDexFake(t *testing.T) *dexFake {
 	d := &dexFake{fakeNet: newFake(t), refresh: map[string]bool{}}
-	d.on("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request, s seen) {
-		iss := d.srv.URL
-		writeJSON(w, 200, mustJSON(map[string]any{
+	d.On("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request, s seen) {
+		iss := d.URL
+		providertest.WriteJSON(w, 200, mustJSON(map[string]any{
 			"issuer": iss, "authorization_endpoint": iss + "/auth", "token_endpoint": iss + "/token",
 			"introspection_endpoint": iss + "/token/introspect", "userinfo_endpoint": iss + "/userinfo",
 			"device_authorization_endpoint":         iss + "/device/code",
 			"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
 		}))
 	})
-	d.on("POST /token", func(w http.ResponseWriter, r *http.Request, s seen) {
+	d.On("POST /token", func(w http.ResponseWriter, r *http.Request, s seen) {
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		rt := s.Form.Get("refresh_token")
 		if s.Form.Get("grant_type") != "refresh_token" || !d.refresh[rt] {
-			writeJSON(w, 400, dexClaimed)
+			providertest.WriteJSON(w, 400, dexClaimed)
 			return
 		}
 		delete(d.refresh, rt)
 		at, nrt := d.issueLocked()
-		writeJSON(w, 200, mustJSON(map[string]any{"access_token": at, "token_type": "bearer", "expires_in": 86399, "refresh_token": nrt}))
+		providertest.WriteJSON(w, 200, mustJSON(map[string]any{"access_token": at, "token_type": "bearer", "expires_in": 86399, "refresh_token": nrt}))
 	})
-	d.on("POST /token/introspect", func(w http.ResponseWriter, r *http.Request, s seen) {
+	d.On("POST /token/introspect", func(w http.ResponseWriter, r *http.Request, s seen) {
 		tok := s.Form.Get("token")
 		d.mu.Lock()
 		live := d.refresh[tok]
 		d.mu.Unlock()
 		switch {
 		case live:
-			writeJSON(w, 200, mustJSON(map[string]any{"active": true, "client_id": "sbctl", "sub": "CiQ", "iss": d.srv.URL,
+			providertest.WriteJSON(w, 200, mustJSON(map[string]any{"active": true, "client_id": "sbctl", "sub": "CiQ", "iss": d.URL,
 				"token_type": "Bearer", "token_use": "refresh_token"}))
 		case d.jwtLive(tok):
-			writeJSON(w, 200, mustJSON(map[string]any{"active": true, "client_id": "sbctl", "sub": "CiQ", "iss": d.srv.URL,
+			providertest.WriteJSON(w, 200, mustJSON(map[string]any{"active": true, "client_id": "sbctl", "sub": "CiQ", "iss": d.URL,
 				"exp": fixedNow.Add(time.Hour).Unix(), "iat": fixedNow.Unix(), "scope": "openid offline_access",
 				"token_type": "Bearer", "token_use": "access_token"}))
 		default:
-			writeJSON(w, 200, `{"active":false}`)
+			providertest.WriteJSON(w, 200, `{"active":false}`)
 		}
 	})
 	return d
@@ -83,7 +84,7 @@ func (d *dexFake) issueLocked() (string, string) {
 	d.next++
 	rt := "ChlkZXgtcmVmcmVzaC0" + string(rune('a'+d.next))
 	d.refresh[rt] = true
-	claims := `{"iss":"` + d.srv.URL + `","sub":"CiQ","aud":"sbctl","exp":` + itoa(int(fixedNow.Add(time.Hour).Unix())) + `,"jti":"` + itoa(d.next) + `"}`
+	claims := `{"iss":"` + d.URL + `","sub":"CiQ","aud":"sbctl","exp":` + itoa(int(fixedNow.Add(time.Hour).Unix())) + `,"jti":"` + itoa(d.next) + `"}`
 	return idToken(claims), rt
 }
 
@@ -105,7 +106,7 @@ func (d *dexFake) jwtLive(tok string) bool {
 }
 
 func dexProvider(t *testing.T, d *dexFake) *Provider {
-	return newProvider(t, Settings{Name: "dex", Type: "oidc", Issuer: d.srv.URL, ClientID: "sbctl", ClientSecret: "dex-app-secret"})
+	return newProvider(t, Settings{Name: "dex", Type: "oidc", Issuer: d.URL, ClientID: "sbctl", ClientSecret: "dex-app-secret"})
 }
 
 // Item 6: Dex's 400 invalid_request to a refresh is a definite rejection.
@@ -143,8 +144,8 @@ func TestDex400OnlyDefiniteForRefresh(t *testing.T) {
 	wantKind(t, err, KindOther, "")
 
 	f := newFake(t)
-	f.reply("POST /revoke", 400, dexClaimed)
-	rp := newProvider(t, Settings{Type: "oauth2", ClientID: "c", AuthURL: f.url("/a"), TokenURL: f.url("/t"), RevokeURL: f.url("/revoke")})
+	f.Reply("POST /revoke", 400, dexClaimed)
+	rp := newProvider(t, Settings{Type: "oauth2", ClientID: "c", AuthURL: f.Endpoint("/a"), TokenURL: f.Endpoint("/t"), RevokeURL: f.Endpoint("/revoke")})
 	if err := rp.Revoke(ctx(t), &auth.Token{AccessToken: "at"}); err == nil {
 		t.Error("a 400 from the revocation endpoint counted as revoked")
 	}
@@ -155,11 +156,11 @@ func TestDex400OnlyDefiniteForRefresh(t *testing.T) {
 		`{"error":"unsupported_grant_type","error_description":"refresh_token off"}`: KindConfig,
 		`{"error":"invalid_scope"}`:                                                  KindConfig,
 	} {
-		f.reply("POST /t", 400, body)
+		f.Reply("POST /t", 400, body)
 		_, err := rp.Renew(ctx(t), &auth.Token{AccessToken: "a", RefreshToken: "r"})
 		wantKind(t, err, kind, "")
 	}
-	f.reply("POST /t", 400, `{"error":"invalid_request","error_description":"Refresh token expired."}`)
+	f.Reply("POST /t", 400, `{"error":"invalid_request","error_description":"Refresh token expired."}`)
 	_, err = rp.Renew(ctx(t), &auth.Token{AccessToken: "a", RefreshToken: "r"})
 	wantKind(t, err, KindDefinite, auth.ReasonExpired)
 }
@@ -178,7 +179,7 @@ func TestDexVerifyAsksAboutTheGrant(t *testing.T) {
 	if err != nil || !v.Valid || v.Check != CheckIntrospection {
 		t.Fatalf("live grant: %+v %v", v, err)
 	}
-	if got := d.requests()[len(d.requests())-1].Form.Get("token_type_hint"); got != "refresh_token" {
+	if got := d.Requests()[len(d.Requests())-1].Form.Get("token_type_hint"); got != "refresh_token" {
 		t.Errorf("asked about the %q, want the refresh token", got)
 	}
 

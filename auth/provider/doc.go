@@ -6,6 +6,15 @@
 // The browser part of a sign-in lives in auth/flow; this package starts where
 // the flow stops, at the authorization code.
 //
+// A network is one Preset (presets_*.go): its endpoints, its settings in
+// auth's vocabulary (auth.RedirectMode, auth.PKCE, auth.ClientAuth) and its
+// capabilities (how a code is exchanged and a grant revoked, whether the
+// account is the ID token's subject, how debug_token is asked, ...), with
+// the rules that read its error bodies declared next to it and ordered in
+// one table (rules, classify.go). Code outside the presets asks a preset
+// what it can do, never which network it is, so adding a network means
+// adding a preset and its rules, not editing the operations.
+//
 // Three rules shape the code:
 //
 //   - Nothing here retries. A rotating refresh token that may have reached
@@ -23,4 +32,11 @@
 //     (ClockSkew), and no renewal is refused because our clock says a
 //     lifetime ended: the network is asked, and only its refusal is
 //     KindDefinite.
+//
+// What it must not do: quote a server's body, a request URL or a secret in
+// any message; retry or replay a request; follow a redirect with a secret
+// or send a Referer (SECURITY 27); accept a token that fails
+// auth.CheckTokenText (SECURITY 29); open a browser or listen for a
+// callback (that is auth/flow); or read the config, the keychain or the
+// environment (the caller resolves Settings and the client secret).
 package provider

@@ -24,8 +24,8 @@ import (
 // refresh_token_expires_in, refresh_expires_in); ObtainedAt is set.
 func (p *Provider) Exchange(ctx context.Context, code, verifier, redirectURI string) (*auth.Token, error) {
 	code = strings.TrimSpace(code)
-	if p.preset.Name == "instagram" {
-		code = strings.TrimSuffix(code, "#_")
+	if p.preset.CodeSuffix != "" {
+		code = strings.TrimSuffix(code, p.preset.CodeSuffix)
 	}
 	if code == "" {
 		return nil, &Error{Kind: KindOther, Provider: p.name, Op: opExchange, detail: "no authorization code was given", advice: "start the sign-in again"}
@@ -40,13 +40,11 @@ func (p *Provider) Exchange(ctx context.Context, code, verifier, redirectURI str
 		return nil, err
 	}
 	var t *auth.Token
-	switch p.preset.Name {
-	case "facebook":
+	switch ex := p.preset.Exchange; ex {
+	case ExchangeFacebook:
 		t, err = p.exchangeFacebook(ctx, r, code, redirectURI)
-	case "instagram":
-		t, err = p.exchangeMeta(ctx, r, code, redirectURI, "ig_exchange_token")
-	case "threads":
-		t, err = p.exchangeMeta(ctx, r, code, redirectURI, "th_exchange_token")
+	case ExchangeInstagram, ExchangeThreads:
+		t, err = p.exchangeMeta(ctx, r, code, redirectURI, string(ex))
 	default:
 		t, err = p.exchangeCode(ctx, r, code, verifier, redirectURI)
 	}
@@ -59,7 +57,7 @@ func (p *Provider) Exchange(ctx context.Context, code, verifier, redirectURI str
 // exchangeCode is RFC 6749 §4.1.3 (+ RFC 7636).
 func (p *Provider) exchangeCode(ctx context.Context, r *resolved, code, verifier, redirectURI string) (*auth.Token, error) {
 	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirectURI}}
-	if verifier != "" && p.preset.PKCE != PKCEUnsupported {
+	if verifier != "" && p.preset.PKCE.Challenge() {
 		form.Set("code_verifier", verifier)
 	}
 	req := request{op: opExchange, role: roleToken, method: http.MethodPost, url: r.ep.TokenURL, form: form,
@@ -106,7 +104,7 @@ func (p *Provider) exchangeMeta(ctx context.Context, r *resolved, code, redirect
 	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirectURI}}
 	req := request{op: opExchange, role: roleToken, method: http.MethodPost, url: r.ep.TokenURL, form: form,
 		secrets: p.secrets(code), unsafe: true}
-	p.clientAuth(&req, AuthBody)
+	p.clientAuth(&req, auth.ClientAuthBody)
 	short, err := p.tokenCall(ctx, req)
 	if err != nil {
 		return nil, err

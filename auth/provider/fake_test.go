@@ -4,142 +4,33 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sbctl/sbctl/auth"
+	"github.com/sbctl/sbctl/auth/provider/providertest"
 )
 
 // fixedNow is the clock every test provider runs on.
 var fixedNow = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 
 // seen is one request as the fake network received it.
-type seen struct {
-	Method, Path string
-	Query        url.Values
-	Form         url.Values
-	BasicUser    string
-	BasicPass    string
-	HasBasic     bool
-	Header       http.Header
-}
+type seen = providertest.Request
 
-// fakeNet is an httptest server on 127.0.0.1 that plays one network: each
-// route answers what the network documents, and every request is recorded.
-type fakeNet struct {
-	t      *testing.T
-	srv    *httptest.Server
-	mu     sync.Mutex
-	seen   []seen
-	routes map[string]func(w http.ResponseWriter, r *http.Request, s seen)
-	// fallback answers every route that has no handler of its own.
-	fallback func(w http.ResponseWriter, r *http.Request, s seen)
-	// date is the server's clock, sent as every answer's Date header:
-	// fixedNow unless a test moves it (setDate) or removes it (noDate).
-	date   time.Time
-	noDate bool
-}
+// fakeNet is a fake network on 127.0.0.1 (providertest): each route answers
+// what the network documents, and every request is recorded.
+type fakeNet = providertest.Server
 
+// newFake starts a fake network whose clock (its Date header) is fixedNow,
+// the clock of every test provider; a test may move it (SetDate) or remove
+// it (DropDate).
 func newFake(t *testing.T) *fakeNet {
 	t.Helper()
-	f := &fakeNet{t: t, routes: map[string]func(http.ResponseWriter, *http.Request, seen){}, date: fixedNow}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.srv.Close)
+	f := providertest.New(t)
+	f.SetDate(fixedNow)
 	return f
-}
-
-func (f *fakeNet) serve(w http.ResponseWriter, r *http.Request) {
-	s := seen{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone()}
-	if r.Method == http.MethodPost {
-		b, _ := io.ReadAll(r.Body)
-		s.Form, _ = url.ParseQuery(string(b))
-	}
-	s.BasicUser, s.BasicPass, s.HasBasic = r.BasicAuth()
-	f.mu.Lock()
-	f.seen = append(f.seen, s)
-	h := f.routes[r.Method+" "+r.URL.Path]
-	if h == nil {
-		h = f.fallback
-	}
-	if f.noDate {
-		w.Header()["Date"] = nil // net/http then sends none
-	} else {
-		w.Header().Set("Date", f.date.UTC().Format(http.TimeFormat))
-	}
-	f.mu.Unlock()
-	if h == nil {
-		http.Error(w, "no route", http.StatusNotFound)
-		return
-	}
-	h(w, r, s)
-}
-
-// on sets the handler for "METHOD /path".
-func (f *fakeNet) on(route string, h func(w http.ResponseWriter, r *http.Request, s seen)) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.routes[route] = h
-}
-
-// reply answers a fixed status and body on route.
-func (f *fakeNet) reply(route string, status int, body string) {
-	f.on(route, func(w http.ResponseWriter, _ *http.Request, _ seen) { writeJSON(w, status, body) })
-}
-
-// setDate sets the server's clock (its Date header).
-func (f *fakeNet) setDate(t time.Time) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.date, f.noDate = t, false
-}
-
-// dropDate makes the server send no Date header.
-func (f *fakeNet) dropDate() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.noDate = true
-}
-
-func (f *fakeNet) requests() []seen {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]seen(nil), f.seen...)
-}
-
-func (f *fakeNet) count(route string) int {
-	n := 0
-	for _, s := range f.requests() {
-		if s.Method+" "+s.Path == route {
-			n++
-		}
-	}
-	return n
-}
-
-func (f *fakeNet) url(path string) string { return f.srv.URL + path }
-
-func writeJSON(w http.ResponseWriter, status int, body string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	io.WriteString(w, body)
-}
-
-// dropAfterRead reads the request and closes the connection without an
-// answer: the server "rotated" and the answer was lost.
-func dropAfterRead(w http.ResponseWriter, r *http.Request, _ seen) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		panic("no hijacker")
-	}
-	conn, _, err := hj.Hijack()
-	if err == nil {
-		conn.Close()
-	}
 }
 
 func newProvider(t *testing.T, s Settings) *Provider {

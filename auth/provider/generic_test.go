@@ -10,14 +10,15 @@ import (
 	"time"
 
 	"github.com/sbctl/sbctl/auth"
+	"github.com/sbctl/sbctl/auth/provider/providertest"
 )
 
 // oidcIssuer serves a discovery document for an issuer on httptest.
 func oidcIssuer(t *testing.T, authMethods []string) *fakeNet {
 	f := newFake(t)
-	f.on("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request, s seen) {
-		iss := f.srv.URL
-		writeJSON(w, 200, mustJSON(map[string]any{
+	f.On("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request, s seen) {
+		iss := f.URL
+		providertest.WriteJSON(w, 200, mustJSON(map[string]any{
 			"issuer": iss, "authorization_endpoint": iss + "/authorize", "token_endpoint": iss + "/token",
 			"revocation_endpoint": iss + "/revoke", "introspection_endpoint": iss + "/introspect",
 			"userinfo_endpoint": iss + "/userinfo", "device_authorization_endpoint": iss + "/device/code",
@@ -30,31 +31,31 @@ func oidcIssuer(t *testing.T, authMethods []string) *fakeNet {
 
 func TestOIDCDiscovery(t *testing.T) {
 	f := oidcIssuer(t, []string{"client_secret_post"})
-	p := newProvider(t, Settings{Name: "acme", Type: "oidc", Issuer: f.srv.URL, ClientID: "sbctl", ClientSecret: "s3cret",
-		RevokeURL: f.url("/custom-revoke")})
+	p := newProvider(t, Settings{Name: "acme", Type: "oidc", Issuer: f.URL, ClientID: "sbctl", ClientSecret: "s3cret",
+		RevokeURL: f.Endpoint("/custom-revoke")})
 	for i := 0; i < 3; i++ {
 		ep, err := p.Endpoints(ctx(t))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ep.TokenURL != f.url("/token") || ep.AuthURL != f.url("/authorize") || ep.IntrospectURL != f.url("/introspect") ||
-			ep.DeviceAuthURL != f.url("/device/code") || !ep.IssParameterSupported || ep.Issuer != f.srv.URL {
+		if ep.TokenURL != f.Endpoint("/token") || ep.AuthURL != f.Endpoint("/authorize") || ep.IntrospectURL != f.Endpoint("/introspect") ||
+			ep.DeviceAuthURL != f.Endpoint("/device/code") || !ep.IssParameterSupported || ep.Issuer != f.URL {
 			t.Fatalf("endpoints %+v", ep)
 		}
-		if ep.RevokeURL != f.url("/custom-revoke") {
+		if ep.RevokeURL != f.Endpoint("/custom-revoke") {
 			t.Errorf("the config's override lost to discovery: %s", ep.RevokeURL)
 		}
 	}
-	if n := f.count("GET /.well-known/openid-configuration"); n != 1 {
+	if n := f.Count("GET /.well-known/openid-configuration"); n != 1 {
 		t.Errorf("discovery fetched %d times, want once", n)
 	}
-	f.on("POST /token", func(w http.ResponseWriter, r *http.Request, s seen) {
+	f.On("POST /token", func(w http.ResponseWriter, r *http.Request, s seen) {
 		// Only client_secret_post is advertised: the secret goes in the body.
 		if s.HasBasic {
 			t.Error("Basic sent although only client_secret_post is supported")
 		}
 		wantForm(t, s.Form, map[string]string{"client_id": "sbctl", "client_secret": "s3cret", "code_verifier": "v"})
-		writeJSON(w, 200, `{"access_token":"sbx-at-1","token_type":"Bearer","expires_in":3600,"refresh_token":"sbx-rt-1",
+		providertest.WriteJSON(w, 200, `{"access_token":"sbx-at-1","token_type":"Bearer","expires_in":3600,"refresh_token":"sbx-rt-1",
 			"id_token":"`+idToken(`{"sub":"sandbox-user","name":"Sandbox User"}`)+`"}`)
 	})
 	tok, err := p.Exchange(ctx(t), "sbx-ac-1", "v", "http://127.0.0.1:5555/callback")
@@ -73,8 +74,8 @@ func TestOIDCDiscovery(t *testing.T) {
 func TestOIDCDiscoveryFailures(t *testing.T) {
 	t.Run("issuer mismatch", func(t *testing.T) {
 		f := newFake(t)
-		f.reply("GET /.well-known/openid-configuration", 200, `{"issuer":"https://evil.example","token_endpoint":"https://evil.example/token"}`)
-		p := newProvider(t, Settings{Type: "oidc", Issuer: f.srv.URL, ClientID: "c"})
+		f.Reply("GET /.well-known/openid-configuration", 200, `{"issuer":"https://evil.example","token_endpoint":"https://evil.example/token"}`)
+		p := newProvider(t, Settings{Type: "oidc", Issuer: f.URL, ClientID: "c"})
 		_, err := p.Endpoints(ctx(t))
 		e := wantKind(t, err, KindConfig, "")
 		if !strings.Contains(e.Error(), "evil.example") {
@@ -83,7 +84,7 @@ func TestOIDCDiscoveryFailures(t *testing.T) {
 	})
 	t.Run("not found", func(t *testing.T) {
 		f := newFake(t)
-		p := newProvider(t, Settings{Type: "oidc", Issuer: f.srv.URL, ClientID: "c"})
+		p := newProvider(t, Settings{Type: "oidc", Issuer: f.URL, ClientID: "c"})
 		_, err := p.Endpoints(ctx(t))
 		wantKind(t, err, KindConfig, "")
 	})
@@ -91,14 +92,14 @@ func TestOIDCDiscoveryFailures(t *testing.T) {
 		f := newFake(t)
 		var fail atomic.Bool
 		fail.Store(true)
-		f.on("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request, s seen) {
+		f.On("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request, s seen) {
 			if fail.Load() {
-				writeJSON(w, 503, `{}`)
+				providertest.WriteJSON(w, 503, `{}`)
 				return
 			}
-			writeJSON(w, 200, `{"issuer":"`+f.srv.URL+`","token_endpoint":"`+f.srv.URL+`/token"}`)
+			providertest.WriteJSON(w, 200, `{"issuer":"`+f.URL+`","token_endpoint":"`+f.URL+`/token"}`)
 		})
-		p := newProvider(t, Settings{Type: "oidc", Issuer: f.srv.URL + "/", ClientID: "c"})
+		p := newProvider(t, Settings{Type: "oidc", Issuer: f.URL + "/", ClientID: "c"})
 		_, err := p.Endpoints(ctx(t))
 		wantKind(t, err, KindTransient, "")
 		fail.Store(false)
@@ -108,10 +109,10 @@ func TestOIDCDiscoveryFailures(t *testing.T) {
 	})
 	t.Run("plain http endpoint elsewhere", func(t *testing.T) {
 		f := newFake(t)
-		f.on("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request, s seen) {
-			writeJSON(w, 200, `{"issuer":"`+f.srv.URL+`","token_endpoint":"http://id.example/token"}`)
+		f.On("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request, s seen) {
+			providertest.WriteJSON(w, 200, `{"issuer":"`+f.URL+`","token_endpoint":"http://id.example/token"}`)
 		})
-		p := newProvider(t, Settings{Type: "oidc", Issuer: f.srv.URL, ClientID: "c"})
+		p := newProvider(t, Settings{Type: "oidc", Issuer: f.URL, ClientID: "c"})
 		_, err := p.Endpoints(ctx(t))
 		wantKind(t, err, KindConfig, "")
 	})
@@ -119,29 +120,29 @@ func TestOIDCDiscoveryFailures(t *testing.T) {
 
 func TestSandboxReasonExtension(t *testing.T) {
 	f := oidcIssuer(t, nil)
-	p := newProvider(t, Settings{Type: "oidc", Issuer: f.srv.URL, ClientID: "sbctl"})
-	f.on("POST /token", func(w http.ResponseWriter, r *http.Request, s seen) {
+	p := newProvider(t, Settings{Type: "oidc", Issuer: f.URL, ClientID: "sbctl"})
+	f.On("POST /token", func(w http.ResponseWriter, r *http.Request, s seen) {
 		if s.HasBasic {
 			t.Error("public client sent Basic")
 		}
-		writeJSON(w, 400, `{"error":"invalid_grant","error_description":"the account's password changed","reason":"password_changed"}`)
+		providertest.WriteJSON(w, 400, `{"error":"invalid_grant","error_description":"the account's password changed","reason":"password_changed"}`)
 	})
 	_, err := p.Renew(ctx(t), &auth.Token{AccessToken: "a", RefreshToken: "sbx-rt-9"})
 	wantKind(t, err, KindDefinite, auth.ReasonPasswordChanged)
 
-	f.on("POST /introspect", func(w http.ResponseWriter, r *http.Request, s seen) {
+	f.On("POST /introspect", func(w http.ResponseWriter, r *http.Request, s seen) {
 		switch s.Form.Get("token") {
 		case "live":
-			writeJSON(w, 200, `{"active":true,"exp":1893456000,"scope":"openid offline_access","client_id":"sbctl"}`)
+			providertest.WriteJSON(w, 200, `{"active":true,"exp":1893456000,"scope":"openid offline_access","client_id":"sbctl"}`)
 		case "pw":
-			writeJSON(w, 200, `{"active":false,"reason":"password_changed"}`)
+			providertest.WriteJSON(w, 200, `{"active":false,"reason":"password_changed"}`)
 		case "sbx-rt-live":
 			if s.Form.Get("token_type_hint") != "refresh_token" {
 				t.Error("expired access token: the refresh token should be introspected")
 			}
-			writeJSON(w, 200, `{"active":true}`)
+			providertest.WriteJSON(w, 200, `{"active":true}`)
 		default:
-			writeJSON(w, 200, `{"active":false}`)
+			providertest.WriteJSON(w, 200, `{"active":false}`)
 		}
 	})
 	cases := []struct {
@@ -166,21 +167,21 @@ func TestSandboxReasonExtension(t *testing.T) {
 func oauth2Fake(t *testing.T) (*fakeNet, *Provider) {
 	f := newFake(t)
 	p := newProvider(t, Settings{Name: "legacy", Type: "oauth2", ClientID: "legacy-cli",
-		AuthURL: f.url("/oauth/authorize"), TokenURL: f.url("/oauth/token"),
-		RevokeURL: f.url("/oauth/revoke"), IntrospectURL: f.url("/oauth/introspect")})
+		AuthURL: f.Endpoint("/oauth/authorize"), TokenURL: f.Endpoint("/oauth/token"),
+		RevokeURL: f.Endpoint("/oauth/revoke"), IntrospectURL: f.Endpoint("/oauth/introspect")})
 	return f, p
 }
 
 func TestOAuth2ExplicitEndpoints(t *testing.T) {
 	f, p := oauth2Fake(t)
-	f.on("POST /oauth/token", func(w http.ResponseWriter, r *http.Request, s seen) {
+	f.On("POST /oauth/token", func(w http.ResponseWriter, r *http.Request, s seen) {
 		wantForm(t, s.Form, map[string]string{"client_id": "legacy-cli"})
 		if s.Form.Get("grant_type") == "refresh_token" {
 			// No refresh_token in the answer: RFC 6749 §6 says keep the old one.
-			writeJSON(w, 200, `{"access_token":"at-2","token_type":"bearer","expires_in":"600"}`)
+			providertest.WriteJSON(w, 200, `{"access_token":"at-2","token_type":"bearer","expires_in":"600"}`)
 			return
 		}
-		writeJSON(w, 200, `{"access_token":"at-1","token_type":"bearer","expires_in":600,"refresh_token":"rt-1","refresh_token_expires_in":86400,"scope":"read write"}`)
+		providertest.WriteJSON(w, 200, `{"access_token":"at-1","token_type":"bearer","expires_in":600,"refresh_token":"rt-1","refresh_token_expires_in":86400,"scope":"read write"}`)
 	})
 	tok, err := p.Exchange(ctx(t), "code", "ver", "http://127.0.0.1:1234/callback")
 	if err != nil {
@@ -191,7 +192,7 @@ func TestOAuth2ExplicitEndpoints(t *testing.T) {
 		!near(tok2.Expiry, fixedNow.Add(10*time.Minute)) || strings.Join(tok2.Scopes, " ") != "read write" {
 		t.Fatalf("%+v %v", tok2, err)
 	}
-	if p.RedirectPath() != "/callback/legacy" || p.Redirect() != RedirectLoopback {
+	if p.RedirectPath() != "/callback/legacy" || p.Redirect() != auth.RedirectLoopback {
 		t.Errorf("redirect %q %q", p.RedirectPath(), p.Redirect())
 	}
 }
@@ -201,13 +202,13 @@ func TestOAuth2ExplicitEndpoints(t *testing.T) {
 func TestRFC7009Revoke(t *testing.T) {
 	f, p := oauth2Fake(t)
 	var status atomic.Int32
-	f.on("POST /oauth/revoke", func(w http.ResponseWriter, r *http.Request, s seen) {
+	f.On("POST /oauth/revoke", func(w http.ResponseWriter, r *http.Request, s seen) {
 		if s.Form.Get("token_type_hint") == "" || s.Form.Get("client_id") != "legacy-cli" {
 			t.Errorf("revoke form %v", s.Form)
 		}
 		if st := int(status.Load()); st == 503 {
 			w.Header().Set("Retry-After", "30")
-			writeJSON(w, 503, `{"error":"temporarily_unavailable"}`)
+			providertest.WriteJSON(w, 503, `{"error":"temporarily_unavailable"}`)
 			return
 		}
 		w.WriteHeader(200) // RFC 7009 §2.2: the body is ignored; unknown tokens too
@@ -225,7 +226,7 @@ func TestRFC7009Revoke(t *testing.T) {
 	if e.RetryAfter != 30*time.Second {
 		t.Errorf("RetryAfter %v", e.RetryAfter)
 	}
-	none := newProvider(t, Settings{Type: "oauth2", ClientID: "c", AuthURL: f.url("/a"), TokenURL: f.url("/t")})
+	none := newProvider(t, Settings{Type: "oauth2", ClientID: "c", AuthURL: f.Endpoint("/a"), TokenURL: f.Endpoint("/t")})
 	if err := none.Revoke(ctx(t), &auth.Token{AccessToken: "at"}); !errors.Is(err, ErrNoRevocation) {
 		t.Fatalf("%v", err)
 	}
@@ -239,7 +240,7 @@ func TestRFC7662Introspection(t *testing.T) {
 		`{"active":false}`:               false,
 		`{"active":"true"}`:              false, // not a boolean
 	} {
-		f.reply("POST /oauth/introspect", 200, body)
+		f.Reply("POST /oauth/introspect", 200, body)
 		v, err := p.Verify(ctx(t), &auth.Token{AccessToken: "at"})
 		if valid {
 			if err != nil || !v.Valid {
@@ -251,22 +252,22 @@ func TestRFC7662Introspection(t *testing.T) {
 			t.Errorf("%s counted as active", body)
 		}
 	}
-	f.reply("POST /oauth/introspect", 200, `{"active":false}`)
+	f.Reply("POST /oauth/introspect", 200, `{"active":false}`)
 	v, _ := p.Verify(ctx(t), &auth.Token{AccessToken: "at"})
 	if v.Reason != auth.ReasonAccessRevoked {
 		t.Errorf("active:false reason %q", v.Reason)
 	}
-	f.reply("POST /oauth/introspect", 401, `{"error":"invalid_client"}`)
+	f.Reply("POST /oauth/introspect", 401, `{"error":"invalid_client"}`)
 	_, err := p.Verify(ctx(t), &auth.Token{AccessToken: "at"})
 	wantKind(t, err, KindConfig, "")
 }
 
 func TestUserinfoCheckAndMissingEndpoints(t *testing.T) {
 	f := newFake(t)
-	p := newProvider(t, Settings{Type: "oauth2", ClientID: "c", AuthURL: f.url("/a"), TokenURL: f.url("/t"), UserinfoURL: f.url("/me")})
-	f.on("GET /me", func(w http.ResponseWriter, r *http.Request, s seen) {
+	p := newProvider(t, Settings{Type: "oauth2", ClientID: "c", AuthURL: f.Endpoint("/a"), TokenURL: f.Endpoint("/t"), UserinfoURL: f.Endpoint("/me")})
+	f.On("GET /me", func(w http.ResponseWriter, r *http.Request, s seen) {
 		if s.Header.Get("Authorization") == "Bearer ok" {
-			writeJSON(w, 200, `{"sub":"u1","preferred_username":"ops"}`)
+			providertest.WriteJSON(w, 200, `{"sub":"u1","preferred_username":"ops"}`)
 			return
 		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="x", error="invalid_token", error_description="The access token was revoked"`)
@@ -284,7 +285,7 @@ func TestUserinfoCheckAndMissingEndpoints(t *testing.T) {
 	if err != nil || a.ID != "u1" || a.Name != "ops" {
 		t.Fatalf("%+v %v", a, err)
 	}
-	bare := newProvider(t, Settings{Type: "oauth2", ClientID: "c", AuthURL: f.url("/a"), TokenURL: f.url("/t")})
+	bare := newProvider(t, Settings{Type: "oauth2", ClientID: "c", AuthURL: f.Endpoint("/a"), TokenURL: f.Endpoint("/t")})
 	if _, err := bare.Verify(ctx(t), &auth.Token{AccessToken: "x"}); !errors.Is(err, ErrNoCheck) {
 		t.Errorf("Verify: %v", err)
 	}
@@ -301,11 +302,11 @@ func TestNewValidation(t *testing.T) {
 		{Settings{Name: "legacy", Type: "oauth2"}, []string{"client_id is missing", "token_url is missing", "auth_url is missing"}},
 		{Settings{Name: "acme", Type: "oidc", ClientID: "c"}, []string{"issuer is missing"}},
 		{Settings{Type: "nope", ClientID: "c"}, []string{"unknown type", "facebook"}},
-		{Settings{Type: "facebook", ClientID: "c", Redirect: RedirectDevice}, []string{`redirect "device" is not allowed`}},
+		{Settings{Type: "facebook", ClientID: "c", Redirect: "device"}, []string{`redirect "device" is not allowed`}},
 		{Settings{Type: "x", ClientID: "c", TokenURL: "http://api.example/token"}, []string{"token_url must use https"}},
 		{Settings{Type: "x", ClientID: "c", TokenURL: "https://u:p@api.example/token"}, []string{"user name or password"}},
 		{Settings{Type: "x", ClientID: "c", RedirectPort: 70000}, []string{"redirect_port"}},
-		{Settings{Type: "oauth2", ClientID: "c", TokenURL: "https://a.example/t", Redirect: RedirectDevice}, []string{"device_auth_url is missing"}},
+		{Settings{Type: "oauth2", ClientID: "c", TokenURL: "https://a.example/t", Redirect: "device"}, []string{"device_auth_url is missing"}},
 		{Settings{}, []string{"no type"}},
 	}
 	for _, c := range cases {
@@ -336,7 +337,7 @@ func TestTransportFailures(t *testing.T) {
 		f, p := xFake(t, "")
 		release := make(chan struct{})
 		t.Cleanup(func() { close(release) })
-		f.on("POST /2/oauth2/token", func(w http.ResponseWriter, r *http.Request, s seen) {
+		f.On("POST /2/oauth2/token", func(w http.ResponseWriter, r *http.Request, s seen) {
 			select {
 			case <-release:
 			case <-r.Context().Done():
@@ -352,7 +353,7 @@ func TestTransportFailures(t *testing.T) {
 	})
 	t.Run("non-rotating provider is not ambiguous", func(t *testing.T) {
 		f, p := googleFake(t, "google")
-		f.on("POST /token", dropAfterRead)
+		f.On("POST /token", providertest.DropAfterRead)
 		_, err := p.Renew(ctx(t), &auth.Token{AccessToken: "a", RefreshToken: "rt"})
 		e := wantKind(t, err, KindTransient, "")
 		if e.Ambiguous {
@@ -361,8 +362,8 @@ func TestTransportFailures(t *testing.T) {
 	})
 	t.Run("refused before sending is not ambiguous", func(t *testing.T) {
 		f := newFake(t)
-		u := f.url("/token")
-		f.srv.Close()
+		u := f.Endpoint("/token")
+		f.Close()
 		p := newProvider(t, Settings{Type: "x", ClientID: "c", TokenURL: u})
 		_, err := p.Renew(ctx(t), &auth.Token{AccessToken: "a", RefreshToken: "rt"})
 		e := wantKind(t, err, KindTransient, "")
@@ -372,9 +373,9 @@ func TestTransportFailures(t *testing.T) {
 	})
 	t.Run("429 with Retry-After", func(t *testing.T) {
 		f, p := xFake(t, "")
-		f.on("POST /2/oauth2/token", func(w http.ResponseWriter, r *http.Request, s seen) {
+		f.On("POST /2/oauth2/token", func(w http.ResponseWriter, r *http.Request, s seen) {
 			w.Header().Set("Retry-After", "120")
-			writeJSON(w, 429, `{"title":"Too Many Requests","detail":"Too Many Requests","type":"about:blank","status":429}`)
+			providertest.WriteJSON(w, 429, `{"title":"Too Many Requests","detail":"Too Many Requests","type":"about:blank","status":429}`)
 		})
 		_, err := p.Renew(ctx(t), &auth.Token{AccessToken: "a", RefreshToken: "rt"})
 		e := wantKind(t, err, KindTransient, "")
@@ -384,12 +385,12 @@ func TestTransportFailures(t *testing.T) {
 	})
 	t.Run("a POST is not followed through a redirect", func(t *testing.T) {
 		f, p := xFake(t, "")
-		f.on("POST /2/oauth2/token", func(w http.ResponseWriter, r *http.Request, s seen) {
+		f.On("POST /2/oauth2/token", func(w http.ResponseWriter, r *http.Request, s seen) {
 			http.Redirect(w, r, "/elsewhere", http.StatusTemporaryRedirect)
 		})
-		f.reply("POST /elsewhere", 200, `{"access_token":"stolen"}`)
+		f.Reply("POST /elsewhere", 200, `{"access_token":"stolen"}`)
 		_, err := p.Renew(ctx(t), &auth.Token{AccessToken: "a", RefreshToken: "rt"})
-		if err == nil || f.count("POST /elsewhere") != 0 {
+		if err == nil || f.Count("POST /elsewhere") != 0 {
 			t.Fatalf("redirect followed: %v", err)
 		}
 	})
@@ -416,12 +417,12 @@ func TestPresets(t *testing.T) {
 		t.Errorf("presets %v", got)
 	}
 	for _, n := range []string{"facebook", "instagram", "threads"} {
-		if p, _ := Lookup(n); p.Redirect != RedirectRelay || !p.NeedsSecret {
+		if p, _ := Lookup(n); p.Redirect != auth.RedirectRelay || !p.NeedsSecret {
 			t.Errorf("%s should default to relay with a confidential client", n)
 		}
 	}
 	x, _ := Lookup("x")
-	if x.Redirect != RedirectLoopback || x.FixedPort != 8765 || !x.RotatesRefresh || x.AuthStyle != AuthBasic {
+	if x.Redirect != auth.RedirectLoopback || x.FixedPort != 8765 || !x.RotatesRefresh || x.ClientAuth != auth.ClientAuthBasic {
 		t.Errorf("x preset %+v", x)
 	}
 	tt, _ := Lookup("tiktok")

@@ -105,7 +105,7 @@ func (p *Provider) verifyAccessByIntrospection(ctx context.Context, r *resolved,
 // request itself comes back as a Verdict.
 func (p *Provider) introspect(ctx context.Context, r *resolved, t *auth.Token, tok, hint string) (*introspection, *Verdict, error) {
 	form := url.Values{"token": {tok}}
-	if p.preset.Name != "linkedin" { // LinkedIn documents exactly client_id, client_secret, token
+	if !p.preset.NoTypeHint {
 		form.Set("token_type_hint", hint)
 	}
 	req := request{op: opVerify, role: roleToken, method: http.MethodPost, url: r.ep.IntrospectURL, form: form,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sbctl/sbctl/auth"
+	"github.com/sbctl/sbctl/auth/provider/providertest"
 )
 
 // authedIntrospectionFake plays a server that lets only authenticated
@@ -17,8 +18,8 @@ import (
 // invalid_client. Its userinfo knows one live access token.
 func authedIntrospectionFake(t *testing.T, advertise bool) *fakeNet {
 	f := newFake(t)
-	f.on("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request, s seen) {
-		iss := f.srv.URL
+	f.On("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request, s seen) {
+		iss := f.URL
 		doc := map[string]any{
 			"issuer": iss, "authorization_endpoint": iss + "/authorize", "token_endpoint": iss + "/oauth/token",
 			"introspection_endpoint": iss + "/oauth/introspect", "userinfo_endpoint": iss + "/userinfo",
@@ -28,27 +29,27 @@ func authedIntrospectionFake(t *testing.T, advertise bool) *fakeNet {
 		if advertise {
 			doc["introspection_endpoint_auth_methods_supported"] = []string{"client_secret_basic", "private_key_jwt"}
 		}
-		writeJSON(w, 200, mustJSON(doc))
+		providertest.WriteJSON(w, 200, mustJSON(doc))
 	})
-	f.on("POST /oauth/introspect", func(w http.ResponseWriter, r *http.Request, s seen) {
+	f.On("POST /oauth/introspect", func(w http.ResponseWriter, r *http.Request, s seen) {
 		if !s.HasBasic || s.BasicPass == "" {
-			writeJSON(w, 401, `{"error":"invalid_client","error_description":"client must be authenticated"}`)
+			providertest.WriteJSON(w, 401, `{"error":"invalid_client","error_description":"client must be authenticated"}`)
 			return
 		}
-		writeJSON(w, 200, `{"active":true,"scope":"openid","client_id":"api","exp":1893456000}`)
+		providertest.WriteJSON(w, 200, `{"active":true,"scope":"openid","client_id":"api","exp":1893456000}`)
 	})
-	f.on("GET /userinfo", func(w http.ResponseWriter, r *http.Request, s seen) {
+	f.On("GET /userinfo", func(w http.ResponseWriter, r *http.Request, s seen) {
 		switch s.Header.Get("Authorization") {
 		case "Bearer live-at":
-			writeJSON(w, 200, `{"sub":"id1","name":"Kaori Ito","preferred_username":"kaori"}`)
+			providertest.WriteJSON(w, 200, `{"sub":"id1","name":"Kaori Ito","preferred_username":"kaori"}`)
 			return
 		case "Bearer revoked-at":
 			// zitadel/oidc: the token decrypts, but its grant is gone from
 			// storage; the OP answers 403 with an empty object.
-			writeJSON(w, 403, `{}`)
+			providertest.WriteJSON(w, 403, `{}`)
 			return
 		}
-		writeJSON(w, 401, `{"error":"access_denied","error_description":"access token invalid"}`)
+		providertest.WriteJSON(w, 401, `{"error":"access_denied","error_description":"access token invalid"}`)
 	})
 	return f
 }
@@ -58,7 +59,7 @@ func authedIntrospectionFake(t *testing.T, advertise bool) *fakeNet {
 func TestPublicClientAdvertisedIntrospectionAuth(t *testing.T) {
 	t.Parallel()
 	f := authedIntrospectionFake(t, true)
-	p := newProvider(t, Settings{Name: "zit", Type: "oidc", Issuer: f.srv.URL, ClientID: "native"})
+	p := newProvider(t, Settings{Name: "zit", Type: "oidc", Issuer: f.URL, ClientID: "native"})
 	v, err := p.Verify(ctx(t), &auth.Token{AccessToken: "live-at", RefreshToken: "rt-1", Expiry: fixedNow.Add(time.Hour)})
 	if err != nil || !v.Valid || v.Check != CheckUserinfo {
 		t.Fatalf("%+v %v", v, err)
@@ -67,7 +68,7 @@ func TestPublicClientAdvertisedIntrospectionAuth(t *testing.T) {
 	if err != nil || v.Valid || v.Reason != auth.ReasonAccessRevoked {
 		t.Fatalf("dead access token: %+v %v", v, err)
 	}
-	if n := f.count("POST /oauth/introspect"); n != 0 {
+	if n := f.Count("POST /oauth/introspect"); n != 0 {
 		t.Errorf("introspected %d times", n)
 	}
 
@@ -80,7 +81,7 @@ func TestPublicClientAdvertisedIntrospectionAuth(t *testing.T) {
 	if strings.Contains(err.Error(), "client secret") || !strings.Contains(err.Error(), "renew") {
 		t.Errorf("message: %s", err)
 	}
-	if n := f.count("GET /userinfo"); n != 2 {
+	if n := f.Count("GET /userinfo"); n != 2 {
 		t.Errorf("userinfo called %d times, want 2 (not with a lapsed token)", n)
 	}
 
@@ -92,7 +93,7 @@ func TestPublicClientAdvertisedIntrospectionAuth(t *testing.T) {
 	}
 
 	// A confidential client of the same server introspects.
-	cp := newProvider(t, Settings{Name: "zit", Type: "oidc", Issuer: f.srv.URL, ClientID: "api", ClientSecret: "api-secret"})
+	cp := newProvider(t, Settings{Name: "zit", Type: "oidc", Issuer: f.URL, ClientID: "api", ClientSecret: "api-secret"})
 	v, err = cp.Verify(ctx(t), &auth.Token{AccessToken: "live-at", Expiry: fixedNow.Add(time.Hour)})
 	if err != nil || !v.Valid || v.Check != CheckIntrospection {
 		t.Fatalf("confidential: %+v %v", v, err)
@@ -104,12 +105,12 @@ func TestPublicClientAdvertisedIntrospectionAuth(t *testing.T) {
 func TestPublicClientIntrospectionRefused(t *testing.T) {
 	t.Parallel()
 	f := authedIntrospectionFake(t, false)
-	p := newProvider(t, Settings{Name: "zit", Type: "oidc", Issuer: f.srv.URL, ClientID: "native"})
+	p := newProvider(t, Settings{Name: "zit", Type: "oidc", Issuer: f.URL, ClientID: "native"})
 	v, err := p.Verify(ctx(t), &auth.Token{AccessToken: "live-at", Expiry: fixedNow.Add(time.Hour)})
 	if err != nil || !v.Valid || v.Check != CheckUserinfo {
 		t.Fatalf("%+v %v", v, err)
 	}
-	if n := f.count("POST /oauth/introspect"); n != 1 {
+	if n := f.Count("POST /oauth/introspect"); n != 1 {
 		t.Errorf("introspected %d times, want 1", n)
 	}
 	_, err = p.Verify(ctx(t), &auth.Token{RefreshToken: "rt-only"})
@@ -123,9 +124,9 @@ func TestPublicClientIntrospectionRefused(t *testing.T) {
 func TestPublicClientNoWayToCheck(t *testing.T) {
 	t.Parallel()
 	f := newFake(t)
-	f.reply("POST /introspect", 401, `{"error":"invalid_client","error_description":"client must be authenticated"}`)
-	p := newProvider(t, Settings{Name: "legacy", Type: "oauth2", ClientID: "native", AuthURL: f.url("/a"), TokenURL: f.url("/t"),
-		IntrospectURL: f.url("/introspect")})
+	f.Reply("POST /introspect", 401, `{"error":"invalid_client","error_description":"client must be authenticated"}`)
+	p := newProvider(t, Settings{Name: "legacy", Type: "oauth2", ClientID: "native", AuthURL: f.Endpoint("/a"), TokenURL: f.Endpoint("/t"),
+		IntrospectURL: f.Endpoint("/introspect")})
 	_, err := p.Verify(ctx(t), &auth.Token{AccessToken: "at"})
 	if !errors.Is(err, ErrNoCheck) {
 		t.Fatalf("%v, want ErrNoCheck", err)
@@ -141,22 +142,22 @@ func TestPublicClientNoWayToCheck(t *testing.T) {
 func TestIntrospectRefreshTokenWithReason(t *testing.T) {
 	t.Parallel()
 	f := oidcIssuer(t, nil)
-	p := newProvider(t, Settings{Type: "oidc", Issuer: f.srv.URL, ClientID: "sbctl"})
-	f.on("POST /introspect", func(w http.ResponseWriter, r *http.Request, s seen) {
+	p := newProvider(t, Settings{Type: "oidc", Issuer: f.URL, ClientID: "sbctl"})
+	f.On("POST /introspect", func(w http.ResponseWriter, r *http.Request, s seen) {
 		if s.Form.Get("token_type_hint") != "refresh_token" {
 			t.Errorf("asked about the %s", s.Form.Get("token_type_hint"))
 		}
-		writeJSON(w, 200, `{"active":false,"reason":"password_changed"}`)
+		providertest.WriteJSON(w, 200, `{"active":false,"reason":"password_changed"}`)
 	})
 	v, err := p.Verify(ctx(t), &auth.Token{AccessToken: "sbx-at", RefreshToken: "sbx-rt", Expiry: fixedNow.Add(time.Hour)})
 	if err != nil || v.Valid || v.Reason != auth.ReasonPasswordChanged {
 		t.Fatalf("%+v %v", v, err)
 	}
-	if n := f.count("POST /introspect"); n != 1 {
+	if n := f.Count("POST /introspect"); n != 1 {
 		t.Errorf("%d introspections, want 1", n)
 	}
 	// Both tokens inactive: the grant is gone.
-	f.reply("POST /introspect", 200, `{"active":false}`)
+	f.Reply("POST /introspect", 200, `{"active":false}`)
 	v, err = p.Verify(ctx(t), &auth.Token{AccessToken: "sbx-at", RefreshToken: "sbx-rt", Expiry: fixedNow.Add(time.Hour)})
 	if err != nil || v.Valid || v.Reason != auth.ReasonAccessRevoked {
 		t.Fatalf("both inactive: %+v %v", v, err)

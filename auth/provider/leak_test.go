@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/sbctl/sbctl/auth"
+	"github.com/sbctl/sbctl/auth/provider/providertest"
 )
 
 const marker = "MARKER-SECRET-1234"
@@ -20,13 +21,13 @@ func TestNoSecretInErrors(t *testing.T) {
 			fmt.Fprintf(w, "<html>%s access_token=%s-at refresh=%s-rt</html>", marker, marker, marker)
 		},
 		"JSON echoing what was sent": func(w http.ResponseWriter, r *http.Request, s seen) {
-			writeJSON(w, 400, `{"error":"invalid_grant","error_description":"refresh token `+marker+`-rt is not valid for client secret `+marker+`-cs (code `+marker+`-code)","access_token":"`+marker+`-at","refresh_token":"`+marker+`-rt","detail":"`+marker+`"}`)
+			providertest.WriteJSON(w, 400, `{"error":"invalid_grant","error_description":"refresh token `+marker+`-rt is not valid for client secret `+marker+`-cs (code `+marker+`-code)","access_token":"`+marker+`-at","refresh_token":"`+marker+`-rt","detail":"`+marker+`"}`)
 		},
 		"marker as the error code": func(w http.ResponseWriter, r *http.Request, s seen) {
-			writeJSON(w, 400, `{"error":"`+marker+`","error_description":"`+marker+`"}`)
+			providertest.WriteJSON(w, 400, `{"error":"`+marker+`","error_description":"`+marker+`"}`)
 		},
 		"meta message": func(w http.ResponseWriter, r *http.Request, s seen) {
-			writeJSON(w, 400, `{"error":{"message":"Error validating access token `+marker+`-at: session invalid `+marker+`","type":"OAuthException","code":190,"error_subcode":460,"fbtrace_id":"`+marker+`"}}`)
+			providertest.WriteJSON(w, 400, `{"error":{"message":"Error validating access token `+marker+`-at: session invalid `+marker+`","type":"OAuthException","code":190,"error_subcode":460,"fbtrace_id":"`+marker+`"}}`)
 		},
 		"bearer challenge": func(w http.ResponseWriter, r *http.Request, s seen) {
 			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="token `+marker+`-at is bad"`)
@@ -34,20 +35,20 @@ func TestNoSecretInErrors(t *testing.T) {
 			fmt.Fprint(w, marker)
 		},
 		"500 with tokens": func(w http.ResponseWriter, r *http.Request, s seen) {
-			writeJSON(w, 500, `{"error":"server_error","error_description":"`+marker+`","access_token":"`+marker+`-at"}`)
+			providertest.WriteJSON(w, 500, `{"error":"server_error","error_description":"`+marker+`","access_token":"`+marker+`-at"}`)
 		},
 		"200 garbage": func(w http.ResponseWriter, r *http.Request, s seen) {
-			writeJSON(w, 200, `not json `+marker+` {"access_token":"`+marker+`-at"`)
+			providertest.WriteJSON(w, 200, `not json `+marker+` {"access_token":"`+marker+`-at"`)
 		},
 		"200 with error": func(w http.ResponseWriter, r *http.Request, s seen) {
-			writeJSON(w, 200, `{"error":"invalid_request","error_description":"`+marker+`-cs","log_id":"`+marker+`"}`)
+			providertest.WriteJSON(w, 200, `{"error":"invalid_request","error_description":"`+marker+`-cs","log_id":"`+marker+`"}`)
 		},
 		// Refused as a client both ways (the oauth2 kind tries Basic, then
 		// the form), each answer echoing what was sent.
 		"invalid_client echoing": func(w http.ResponseWriter, r *http.Request, s seen) {
-			writeJSON(w, 401, `{"error":"invalid_client","error_description":"secret `+s.BasicPass+s.Form.Get("client_secret")+` does not match for code `+marker+`-code"}`)
+			providertest.WriteJSON(w, 401, `{"error":"invalid_client","error_description":"secret `+s.BasicPass+s.Form.Get("client_secret")+` does not match for code `+marker+`-code"}`)
 		},
-		"dropped": dropAfterRead,
+		"dropped": providertest.DropAfterRead,
 		"redirect with token": func(w http.ResponseWriter, r *http.Request, s seen) {
 			http.Redirect(w, r, "http://127.0.0.1:1/?access_token="+marker+"-at", http.StatusFound)
 		},
@@ -56,11 +57,11 @@ func TestNoSecretInErrors(t *testing.T) {
 		for name, answer := range answers {
 			t.Run(typ+"/"+name, func(t *testing.T) {
 				f := newFake(t)
-				f.fallback = answer
+				f.SetFallback(answer)
 				p := newProvider(t, Settings{Name: typ, Type: typ, ClientID: "client-id", ClientSecret: marker + "-cs",
-					AuthURL: f.url("/authorize"), TokenURL: f.url("/token"), RevokeURL: f.url("/revoke"),
-					IntrospectURL: f.url("/introspect"), UserinfoURL: f.url("/me"),
-					ExchangeURL: f.url("/exchange"), RefreshURL: f.url("/refresh")})
+					AuthURL: f.Endpoint("/authorize"), TokenURL: f.Endpoint("/token"), RevokeURL: f.Endpoint("/revoke"),
+					IntrospectURL: f.Endpoint("/introspect"), UserinfoURL: f.Endpoint("/me"),
+					ExchangeURL: f.Endpoint("/exchange"), RefreshURL: f.Endpoint("/refresh")})
 				tok := &auth.Token{AccessToken: marker + "-at", RefreshToken: marker + "-rt", ObtainedAt: fixedNow.Add(-48 * 3600e9)}
 				var errs []error
 				_, err := p.Exchange(ctx(t), marker+"-code", marker+"-verifier", "http://127.0.0.1:8765/callback")
@@ -90,8 +91,8 @@ func TestNoSecretInErrors(t *testing.T) {
 // Meta puts tokens in URLs; a transport failure must not print the URL.
 func TestNoURLInTransportErrors(t *testing.T) {
 	f := newFake(t)
-	u := f.srv.URL
-	f.srv.Close()
+	u := f.URL
+	f.Close()
 	p := newProvider(t, Settings{Type: "instagram", ClientID: "c", ClientSecret: marker + "-cs",
 		TokenURL: u + "/token", ExchangeURL: u + "/exchange", RefreshURL: u + "/refresh", UserinfoURL: u + "/me"})
 	_, err := p.Renew(ctx(t), &auth.Token{AccessToken: marker + "-at", ObtainedAt: fixedNow.Add(-48 * 3600e9)})

@@ -8,32 +8,33 @@ import (
 	"time"
 
 	"github.com/sbctl/sbctl/auth"
+	"github.com/sbctl/sbctl/auth/provider/providertest"
 )
 
 func facebookFake(t *testing.T) (*fakeNet, *Provider) {
 	f := newFake(t)
 	p := newProvider(t, Settings{
 		Type: "facebook", ClientID: "app-id", ClientSecret: "app-secret",
-		TokenURL: f.url("/v23.0/oauth/access_token"), ExchangeURL: f.url("/v23.0/oauth/access_token"),
-		IntrospectURL: f.url("/v23.0/debug_token"), RevokeURL: f.url("/v23.0/me/permissions"),
-		UserinfoURL: f.url("/v23.0/me?fields=id,name"),
+		TokenURL: f.Endpoint("/v23.0/oauth/access_token"), ExchangeURL: f.Endpoint("/v23.0/oauth/access_token"),
+		IntrospectURL: f.Endpoint("/v23.0/debug_token"), RevokeURL: f.Endpoint("/v23.0/me/permissions"),
+		UserinfoURL: f.Endpoint("/v23.0/me?fields=id,name"),
 	})
 	return f, p
 }
 
 func TestFacebookExchangeSwapsForLongLived(t *testing.T) {
 	f, p := facebookFake(t)
-	f.on("GET /v23.0/oauth/access_token", func(w http.ResponseWriter, r *http.Request, s seen) {
+	f.On("GET /v23.0/oauth/access_token", func(w http.ResponseWriter, r *http.Request, s seen) {
 		switch {
 		case s.Query.Get("code") != "":
 			wantForm(t, s.Query, map[string]string{"client_id": "app-id", "client_secret": "app-secret",
 				"redirect_uri": "https://relay.example/fb", "code": "the-code"})
-			writeJSON(w, 200, `{"access_token":"short-AT","token_type":"bearer","expires_in":5400}`)
+			providertest.WriteJSON(w, 200, `{"access_token":"short-AT","token_type":"bearer","expires_in":5400}`)
 		case s.Query.Get("grant_type") == "fb_exchange_token":
 			wantForm(t, s.Query, map[string]string{"client_id": "app-id", "client_secret": "app-secret", "fb_exchange_token": "short-AT"})
-			writeJSON(w, 200, `{"access_token":"long-AT","token_type":"bearer","expires_in":5183944}`)
+			providertest.WriteJSON(w, 200, `{"access_token":"long-AT","token_type":"bearer","expires_in":5183944}`)
 		default:
-			writeJSON(w, 400, `{"error":{"message":"bad","type":"OAuthException","code":100}}`)
+			providertest.WriteJSON(w, 400, `{"error":{"message":"bad","type":"OAuthException","code":100}}`)
 		}
 	})
 	tok, err := p.Exchange(ctx(t), "the-code", "", "https://relay.example/fb")
@@ -46,7 +47,7 @@ func TestFacebookExchangeSwapsForLongLived(t *testing.T) {
 	if !near(tok.Expiry, fixedNow.Add(5183944*time.Second)) || !tok.ObtainedAt.Equal(fixedNow) {
 		t.Errorf("expiry %v obtained %v", tok.Expiry, tok.ObtainedAt)
 	}
-	if n := f.count("GET /v23.0/oauth/access_token"); n != 2 {
+	if n := f.Count("GET /v23.0/oauth/access_token"); n != 2 {
 		t.Errorf("%d token requests, want 2 (code, then fb_exchange_token)", n)
 	}
 }
@@ -54,24 +55,24 @@ func TestFacebookExchangeSwapsForLongLived(t *testing.T) {
 func TestFacebookDebugToken(t *testing.T) {
 	f, p := facebookFake(t)
 	exp, da := fixedNow.Add(50*24*time.Hour).Unix(), fixedNow.Add(80*24*time.Hour).Unix()
-	f.on("GET /v23.0/debug_token", func(w http.ResponseWriter, r *http.Request, s seen) {
+	f.On("GET /v23.0/debug_token", func(w http.ResponseWriter, r *http.Request, s seen) {
 		if got := s.Query.Get("access_token"); got != "app-id|app-secret" {
 			t.Errorf("debug_token caller %q, want the app token app-id|app-secret", got)
 		}
 		switch s.Query.Get("input_token") {
 		case "good":
-			writeJSON(w, 200, mustJSON(map[string]any{"data": map[string]any{
+			providertest.WriteJSON(w, 200, mustJSON(map[string]any{"data": map[string]any{
 				"app_id": "app-id", "type": "USER", "application": "Acme", "is_valid": true,
 				"expires_at": exp, "data_access_expires_at": da, "scopes": []string{"public_profile", "pages_manage_posts"}, "user_id": "42"}}))
 		case "never":
-			writeJSON(w, 200, `{"data":{"app_id":"app-id","is_valid":true,"expires_at":0,"data_access_expires_at":0,"scopes":[]}}`)
+			providertest.WriteJSON(w, 200, `{"data":{"app_id":"app-id","is_valid":true,"expires_at":0,"data_access_expires_at":0,"scopes":[]}}`)
 		default:
 			sub := map[string]int{"pw": 460, "removed": 458, "exp": 463, "logout": 467, "bare": 0}[s.Query.Get("input_token")]
 			errObj := map[string]any{"code": 190, "message": "Error validating access token"}
 			if sub != 0 {
 				errObj["subcode"] = sub
 			}
-			writeJSON(w, 200, mustJSON(map[string]any{"data": map[string]any{"app_id": "app-id", "is_valid": false, "error": errObj, "scopes": []string{}}}))
+			providertest.WriteJSON(w, 200, mustJSON(map[string]any{"data": map[string]any{"app_id": "app-id", "is_valid": false, "error": errObj, "scopes": []string{}}}))
 		}
 	})
 	v, err := p.Verify(ctx(t), &auth.Token{AccessToken: "good"})
@@ -98,7 +99,7 @@ func TestFacebookDebugToken(t *testing.T) {
 
 func TestFacebookDataAccessExpired(t *testing.T) {
 	f, p := facebookFake(t)
-	f.reply("GET /v23.0/debug_token", 200, mustJSON(map[string]any{"data": map[string]any{
+	f.Reply("GET /v23.0/debug_token", 200, mustJSON(map[string]any{"data": map[string]any{
 		"app_id": "app-id", "is_valid": true, "expires_at": fixedNow.Add(10 * 24 * time.Hour).Unix(),
 		"data_access_expires_at": fixedNow.Add(-time.Hour).Unix()}}))
 	v, err := p.Verify(ctx(t), &auth.Token{AccessToken: "t"})
@@ -109,21 +110,21 @@ func TestFacebookDataAccessExpired(t *testing.T) {
 
 func TestFacebookDebugTokenRejectsAppToken(t *testing.T) {
 	f, p := facebookFake(t)
-	f.reply("GET /v23.0/debug_token", 400, `{"error":{"message":"Invalid OAuth access token signature.","type":"OAuthException","code":190,"fbtrace_id":"A1"}}`)
+	f.Reply("GET /v23.0/debug_token", 400, `{"error":{"message":"Invalid OAuth access token signature.","type":"OAuthException","code":190,"fbtrace_id":"A1"}}`)
 	_, err := p.Verify(ctx(t), &auth.Token{AccessToken: "t"})
 	wantKind(t, err, KindConfig, "")
 }
 
 func TestFacebookRenewAndErrors(t *testing.T) {
 	f, p := facebookFake(t)
-	f.on("GET /v23.0/oauth/access_token", func(w http.ResponseWriter, r *http.Request, s seen) {
+	f.On("GET /v23.0/oauth/access_token", func(w http.ResponseWriter, r *http.Request, s seen) {
 		switch s.Query.Get("fb_exchange_token") {
 		case "live":
-			writeJSON(w, 200, `{"access_token":"renewed","token_type":"bearer","expires_in":5183944}`)
+			providertest.WriteJSON(w, 200, `{"access_token":"renewed","token_type":"bearer","expires_in":5183944}`)
 		case "nolife":
-			writeJSON(w, 200, `{"access_token":"renewed2","token_type":"bearer"}`)
+			providertest.WriteJSON(w, 200, `{"access_token":"renewed2","token_type":"bearer"}`)
 		default:
-			writeJSON(w, 400, `{"error":{"message":"Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.","type":"OAuthException","code":190,"error_subcode":460,"fbtrace_id":"AbC"}}`)
+			providertest.WriteJSON(w, 400, `{"error":{"message":"Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.","type":"OAuthException","code":190,"error_subcode":460,"fbtrace_id":"AbC"}}`)
 		}
 	})
 	old := &auth.Token{AccessToken: "live", Expiry: fixedNow.Add(5 * 24 * time.Hour), Scopes: []string{"pages_manage_posts"}}
@@ -146,7 +147,7 @@ func TestFacebookRenewAndErrors(t *testing.T) {
 	}
 	// A long-lived token our clock calls expired is still offered to the
 	// network, which decides (here it renews: the clock was wrong).
-	before := len(f.requests())
+	before := len(f.Requests())
 	expired := &auth.Token{AccessToken: "live", Expiry: fixedNow.Add(-time.Minute)}
 	if ok, why := p.CanRenew(expired, fixedNow); !ok {
 		t.Errorf("CanRenew expired = %v %q, want true: a date is a prediction", ok, why)
@@ -154,20 +155,20 @@ func TestFacebookRenewAndErrors(t *testing.T) {
 	if tok, err := p.Renew(ctx(t), expired); err != nil || tok.AccessToken != "renewed" {
 		t.Fatalf("Renew of a token our clock calls expired: %+v %v", tok, err)
 	}
-	if len(f.requests()) != before+1 {
+	if len(f.Requests()) != before+1 {
 		t.Error("Renew of a Facebook token our clock calls expired made no request")
 	}
 }
 
 func TestFacebookRevokeAndAccount(t *testing.T) {
 	f, p := facebookFake(t)
-	f.on("DELETE /v23.0/me/permissions", func(w http.ResponseWriter, r *http.Request, s seen) {
+	f.On("DELETE /v23.0/me/permissions", func(w http.ResponseWriter, r *http.Request, s seen) {
 		if s.Header.Get("Authorization") != "Bearer fb-AT" || len(s.Query) != 0 {
 			t.Errorf("revoke: auth %q query %v", s.Header.Get("Authorization"), s.Query)
 		}
-		writeJSON(w, 200, `{"success":true}`)
+		providertest.WriteJSON(w, 200, `{"success":true}`)
 	})
-	f.reply("GET /v23.0/me", 200, `{"id":"10158","name":"Acme Brand"}`)
+	f.Reply("GET /v23.0/me", 200, `{"id":"10158","name":"Acme Brand"}`)
 	if err := p.Revoke(ctx(t), &auth.Token{AccessToken: "fb-AT"}); err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +176,7 @@ func TestFacebookRevokeAndAccount(t *testing.T) {
 	if err != nil || a.ID != "10158" || a.Name != "Acme Brand" {
 		t.Fatalf("%+v %v", a, err)
 	}
-	if got := f.requests()[len(f.requests())-1]; got.Query.Get("fields") != "id,name" {
+	if got := f.Requests()[len(f.Requests())-1]; got.Query.Get("fields") != "id,name" {
 		t.Errorf("me fields %q", got.Query.Get("fields"))
 	}
 }
@@ -206,8 +207,8 @@ func instagramFake(t *testing.T) (*fakeNet, *Provider) {
 	f := newFake(t)
 	p := newProvider(t, Settings{
 		Type: "instagram", ClientID: "ig-app", ClientSecret: "ig-secret",
-		TokenURL: f.url("/oauth/access_token"), ExchangeURL: f.url("/access_token"),
-		RefreshURL: f.url("/refresh_access_token"), UserinfoURL: f.url("/v23.0/me?fields=user_id,username"),
+		TokenURL: f.Endpoint("/oauth/access_token"), ExchangeURL: f.Endpoint("/access_token"),
+		RefreshURL: f.Endpoint("/refresh_access_token"), UserinfoURL: f.Endpoint("/v23.0/me?fields=user_id,username"),
 	})
 	return f, p
 }
@@ -219,14 +220,14 @@ func TestInstagramExchange(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			f, p := instagramFake(t)
-			f.on("POST /oauth/access_token", func(w http.ResponseWriter, r *http.Request, s seen) {
+			f.On("POST /oauth/access_token", func(w http.ResponseWriter, r *http.Request, s seen) {
 				wantForm(t, s.Form, map[string]string{"client_id": "ig-app", "client_secret": "ig-secret",
 					"grant_type": "authorization_code", "redirect_uri": "https://relay.example/ig", "code": "AQBx"})
-				writeJSON(w, 200, shortAnswer)
+				providertest.WriteJSON(w, 200, shortAnswer)
 			})
-			f.on("GET /access_token", func(w http.ResponseWriter, r *http.Request, s seen) {
+			f.On("GET /access_token", func(w http.ResponseWriter, r *http.Request, s seen) {
 				wantForm(t, s.Query, map[string]string{"grant_type": "ig_exchange_token", "client_secret": "ig-secret", "access_token": "ig-short"})
-				writeJSON(w, 200, `{"access_token":"ig-long","token_type":"bearer","expires_in":5183944}`)
+				providertest.WriteJSON(w, 200, `{"access_token":"ig-long","token_type":"bearer","expires_in":5183944}`)
 			})
 			tok, err := p.Exchange(ctx(t), "AQBx#_", "", "https://relay.example/ig")
 			if err != nil {
@@ -242,9 +243,9 @@ func TestInstagramExchange(t *testing.T) {
 
 func TestInstagramRefreshOnlyAfter24h(t *testing.T) {
 	f, p := instagramFake(t)
-	f.on("GET /refresh_access_token", func(w http.ResponseWriter, r *http.Request, s seen) {
+	f.On("GET /refresh_access_token", func(w http.ResponseWriter, r *http.Request, s seen) {
 		wantForm(t, s.Query, map[string]string{"grant_type": "ig_refresh_token", "access_token": "ig-long"})
-		writeJSON(w, 200, `{"access_token":"ig-long-2","token_type":"bearer","expires_in":5183944,"permissions":"instagram_business_basic"}`)
+		providertest.WriteJSON(w, 200, `{"access_token":"ig-long-2","token_type":"bearer","expires_in":5183944,"permissions":"instagram_business_basic"}`)
 	})
 	young := &auth.Token{AccessToken: "ig-long", ObtainedAt: fixedNow.Add(-2 * time.Hour), Expiry: fixedNow.Add(59 * 24 * time.Hour)}
 	ok, why := p.CanRenew(young, fixedNow)
@@ -254,7 +255,7 @@ func TestInstagramRefreshOnlyAfter24h(t *testing.T) {
 	if _, err := p.Renew(ctx(t), young); !errors.Is(err, ErrCannotRenew) {
 		t.Fatalf("Renew young: %v", err)
 	}
-	if n := len(f.requests()); n != 0 {
+	if n := len(f.Requests()); n != 0 {
 		t.Fatalf("%d requests for a token under 24 h", n)
 	}
 	old := &auth.Token{AccessToken: "ig-long", ObtainedAt: fixedNow.Add(-25 * time.Hour), Expiry: fixedNow.Add(58 * 24 * time.Hour)}
@@ -273,12 +274,12 @@ func TestInstagramRefreshOnlyAfter24h(t *testing.T) {
 
 func TestInstagramVerifyAccountRevoke(t *testing.T) {
 	f, p := instagramFake(t)
-	f.on("GET /v23.0/me", func(w http.ResponseWriter, r *http.Request, s seen) {
+	f.On("GET /v23.0/me", func(w http.ResponseWriter, r *http.Request, s seen) {
 		switch s.Header.Get("Authorization") {
 		case "Bearer good":
-			writeJSON(w, 200, `{"user_id":"17841400","username":"acme.brand","id":"99"}`)
+			providertest.WriteJSON(w, 200, `{"user_id":"17841400","username":"acme.brand","id":"99"}`)
 		default:
-			writeJSON(w, 400, `{"error":{"message":"Error validating access token: Session has expired on Friday, 20-Nov-26 04:00:00 PST.","type":"OAuthException","code":190,"error_subcode":463,"fbtrace_id":"x"}}`)
+			providertest.WriteJSON(w, 400, `{"error":{"message":"Error validating access token: Session has expired on Friday, 20-Nov-26 04:00:00 PST.","type":"OAuthException","code":190,"error_subcode":463,"fbtrace_id":"x"}}`)
 		}
 	})
 	v, err := p.Verify(ctx(t), &auth.Token{AccessToken: "good"})
@@ -302,38 +303,38 @@ func threadsFake(t *testing.T) (*fakeNet, *Provider) {
 	f := newFake(t)
 	p := newProvider(t, Settings{
 		Type: "threads", ClientID: "th-app", ClientSecret: "th-secret",
-		TokenURL: f.url("/oauth/access_token"), ExchangeURL: f.url("/access_token"),
-		RefreshURL: f.url("/refresh_access_token"), IntrospectURL: f.url("/v1.0/debug_token"),
-		UserinfoURL: f.url("/v1.0/me?fields=id,username,name"),
+		TokenURL: f.Endpoint("/oauth/access_token"), ExchangeURL: f.Endpoint("/access_token"),
+		RefreshURL: f.Endpoint("/refresh_access_token"), IntrospectURL: f.Endpoint("/v1.0/debug_token"),
+		UserinfoURL: f.Endpoint("/v1.0/me?fields=id,username,name"),
 	})
 	return f, p
 }
 
 func TestThreads(t *testing.T) {
 	f, p := threadsFake(t)
-	f.on("POST /oauth/access_token", func(w http.ResponseWriter, r *http.Request, s seen) {
+	f.On("POST /oauth/access_token", func(w http.ResponseWriter, r *http.Request, s seen) {
 		wantForm(t, s.Form, map[string]string{"client_id": "th-app", "client_secret": "th-secret", "grant_type": "authorization_code", "code": "c0de"})
-		writeJSON(w, 200, `{"access_token":"th-short","user_id":"123"}`)
+		providertest.WriteJSON(w, 200, `{"access_token":"th-short","user_id":"123"}`)
 	})
-	f.on("GET /access_token", func(w http.ResponseWriter, r *http.Request, s seen) {
+	f.On("GET /access_token", func(w http.ResponseWriter, r *http.Request, s seen) {
 		wantForm(t, s.Query, map[string]string{"grant_type": "th_exchange_token", "client_secret": "th-secret", "access_token": "th-short"})
-		writeJSON(w, 200, `{"access_token":"th-long","token_type":"bearer","expires_in":5183944}`)
+		providertest.WriteJSON(w, 200, `{"access_token":"th-long","token_type":"bearer","expires_in":5183944}`)
 	})
-	f.on("GET /refresh_access_token", func(w http.ResponseWriter, r *http.Request, s seen) {
+	f.On("GET /refresh_access_token", func(w http.ResponseWriter, r *http.Request, s seen) {
 		wantForm(t, s.Query, map[string]string{"grant_type": "th_refresh_token", "access_token": "th-long"})
-		writeJSON(w, 200, `{"access_token":"th-long-2","token_type":"bearer","expires_in":5183944}`)
+		providertest.WriteJSON(w, 200, `{"access_token":"th-long-2","token_type":"bearer","expires_in":5183944}`)
 	})
-	f.on("GET /v1.0/debug_token", func(w http.ResponseWriter, r *http.Request, s seen) {
+	f.On("GET /v1.0/debug_token", func(w http.ResponseWriter, r *http.Request, s seen) {
 		if s.Query.Get("input_token") != s.Query.Get("access_token") {
 			t.Errorf("threads debug_token: the token should inspect itself")
 		}
 		if s.Query.Get("input_token") == "not-tester" {
-			writeJSON(w, 400, `{"error":{"message":"(#10) Application does not have permission for this action","type":"OAuthException","code":10}}`)
+			providertest.WriteJSON(w, 400, `{"error":{"message":"(#10) Application does not have permission for this action","type":"OAuthException","code":10}}`)
 			return
 		}
-		writeJSON(w, 200, `{"data":{"type":"USER","application":"Acme","data_access_expires_at":1893456000,"expires_at":1890000000,"is_valid":true,"scopes":["threads_basic","threads_content_publish"],"user_id":"123"}}`)
+		providertest.WriteJSON(w, 200, `{"data":{"type":"USER","application":"Acme","data_access_expires_at":1893456000,"expires_at":1890000000,"is_valid":true,"scopes":["threads_basic","threads_content_publish"],"user_id":"123"}}`)
 	})
-	f.reply("GET /v1.0/me", 200, `{"id":"123","username":"acme"}`)
+	f.Reply("GET /v1.0/me", 200, `{"id":"123","username":"acme"}`)
 
 	tok, err := p.Exchange(ctx(t), "c0de", "", "https://relay.example/th")
 	if err != nil || tok.AccessToken != "th-long" {

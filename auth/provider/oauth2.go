@@ -22,7 +22,7 @@ func (p *Provider) OAuth2Config(ctx context.Context, redirectURI string) (*oauth
 	// poll twice while the server says authorization_pending. Its best guess
 	// is what this Provider has seen work, else the first style to try.
 	style := oauth2.AuthStyleInParams
-	if s, _ := p.authStyle(r); s == AuthBasic && p.set.ClientSecret != "" {
+	if s, _ := p.authStyle(r); s == auth.ClientAuthBasic && p.set.ClientSecret != "" {
 		style = oauth2.AuthStyleInHeader
 	}
 	return &oauth2.Config{

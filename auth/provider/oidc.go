@@ -137,11 +137,11 @@ func (p *Provider) discover(ctx context.Context) (*resolved, error) {
 // is taken at its word. Servers that list both but honour only one (Hydra
 // per client, mockoidc only the form) are found out by sendAuthed's one
 // fallback, never by sending a code twice without a refusal.
-func (p *Provider) firstStyle(methods []string) AuthStyle {
+func (p *Provider) firstStyle(methods []string) auth.ClientAuth {
 	if p.autoStyle && slices.Contains(methods, "client_secret_post") && !slices.Contains(methods, "client_secret_basic") {
-		return AuthBody
+		return auth.ClientAuthBody
 	}
-	return p.preset.AuthStyle
+	return p.preset.ClientAuth
 }
 
 func firstNonEmpty(v ...string) string {

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sbctl/sbctl/auth"
 )
 
 // Settings is what the user's config says about one provider, already
@@ -35,10 +37,12 @@ type Settings struct {
 	// refresh endpoints (see Preset).
 	ExchangeURL, RefreshURL string
 
-	Scopes       []string     // "" = the preset's DefaultScopes
-	Redirect     RedirectMode // "" = the preset's default
-	RedirectPort int          // 0 = the preset's FixedPort (OS-chosen when that is 0 too)
-	RelayURL     string       // relay mode: the HTTPS page the user hosts
+	Scopes []string // "" = the preset's DefaultScopes
+	// Redirect is the config's redirect mode, by name (auth.ParseRedirectMode):
+	// "" = the preset's default.
+	Redirect     string
+	RedirectPort int    // 0 = the preset's FixedPort (OS-chosen when that is 0 too)
+	RelayURL     string // relay mode: the HTTPS page the user hosts
 	// RedirectPath is the config's redirect_path: the loopback callback
 	// path registered with the network. "" = /callback/<Name> (TikTok:
 	// /callback/<Name>/), one path per provider, which is the mix-up
@@ -48,14 +52,14 @@ type Settings struct {
 	// GraphVersion is the Meta Graph API version for facebook and instagram
 	// ("v23.0"); Meta retires versions about two years after release.
 	GraphVersion string
-	// AuthStyle is the config's client_auth: how a confidential client
-	// authenticates. It takes "basic" or "client_secret_basic", and "body",
-	// "post" or "client_secret_post" (see ParseAuthStyle). "" = the
-	// preset's; for the generic oidc and oauth2 kinds that is HTTP Basic
-	// (the form when discovery lists only client_secret_post), falling back
-	// to the other once when the server refuses the client, and keeping
-	// what worked. An explicit value is used alone.
-	AuthStyle AuthStyle
+	// ClientAuth is the config's client_auth: how a confidential client
+	// authenticates, by any name auth.ParseClientAuth reads ("basic" or
+	// "client_secret_basic", and "body", "post" or "client_secret_post").
+	// "" = the preset's; for the generic oidc and oauth2 kinds that is
+	// HTTP Basic (the form when discovery lists only client_secret_post),
+	// falling back to the other once when the server refuses the client,
+	// and keeping what worked. An explicit value is used alone.
+	ClientAuth string
 }
 
 // Provider is a preset merged with Settings: everything needed to talk to
@@ -77,13 +81,13 @@ type Provider struct {
 	// style is a guess that a refusal may correct; learned is what a server
 	// accepted.
 	autoStyle bool
-	learned   atomic.Pointer[AuthStyle]
+	learned   atomic.Pointer[auth.ClientAuth]
 }
 
 // resolved is what a request needs to know about the server.
 type resolved struct {
 	ep    Endpoints
-	style AuthStyle // the first style to try
+	style auth.ClientAuth // the first style to try
 	// introspectNeedsAuth: discovery lists introspection auth methods and
 	// "none" is not among them, so a public client cannot introspect.
 	introspectNeedsAuth bool
@@ -104,100 +108,104 @@ var graphVersionRE = regexp.MustCompile(`^v[0-9]{1,3}\.[0-9]{1,2}$`)
 // DefaultTimeout. Requests never follow a redirect with a body, and carry
 // sbctl's User-Agent (see HTTPClient). hc itself is not changed.
 func New(s Settings, hc *http.Client) (*Provider, error) {
+	name, pr, err := lookupType(s)
+	if err != nil {
+		return nil, err
+	}
+	problems := applyOverrides(&pr, s, name)
+	problems = append(problems, validate(pr, s)...)
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("provider %q: %s", name, strings.Join(problems, "; "))
+	}
+
+	scopes := cleanScopes(s.Scopes)
+	if len(scopes) == 0 {
+		scopes = slices.Clone(pr.DefaultScopes)
+	}
+	if hc == nil {
+		hc = &http.Client{Timeout: DefaultTimeout}
+	}
+	p := &Provider{name: name, preset: pr, set: s, scopes: scopes, now: time.Now,
+		autoStyle: strings.TrimSpace(s.ClientAuth) == "" && pr.generic()}
+	// The meter reads p.now when an answer arrives, so SetClock applies.
+	p.meter = &clockMeter{now: func() time.Time { return p.now() }}
+	p.hc = providerClient(hc, p.meter)
+	if pr.Name != TypeOIDC {
+		p.resolved = &resolved{ep: staticEndpoints(pr), style: pr.ClientAuth}
+	}
+	return p, nil
+}
+
+// lookupType finds the preset s names: its Type, else its Name. name is
+// the provider's name for messages (the Type when the Name is empty).
+func lookupType(s Settings) (name string, pr Preset, err error) {
 	typ := strings.ToLower(strings.TrimSpace(s.Type))
 	if typ == "" {
 		typ = strings.ToLower(strings.TrimSpace(s.Name))
 	}
-	name := strings.TrimSpace(s.Name)
+	name = strings.TrimSpace(s.Name)
 	if name == "" {
 		name = typ
 	}
 	if typ == "" {
-		return nil, errors.New("provider: no type: set type to a preset (" + strings.Join(presetNames(), ", ") + ")")
+		return "", Preset{}, errors.New("provider: no type: set type to a preset (" + strings.Join(presetNames(), ", ") + ")")
 	}
 	pr, ok := Lookup(typ)
 	if !ok {
-		return nil, fmt.Errorf("provider %q: unknown type %q (known: %s)", name, typ, strings.Join(presetNames(), ", "))
+		return "", Preset{}, fmt.Errorf("provider %q: unknown type %q (known: %s)", name, typ, strings.Join(presetNames(), ", "))
 	}
+	return name, pr, nil
+}
 
+// applyOverrides puts the settings on the preset, one at a time, and
+// returns the problems with those that cannot be applied (which leave the
+// preset's value in place). The names of redirect modes and client
+// authentication are auth's (ParseRedirectMode, ParseClientAuth): a
+// program's Settings are read with the same words as the config file.
+func applyOverrides(pr *Preset, s Settings, name string) []string {
 	var problems []string
-	if v := strings.TrimSpace(s.GraphVersion); v != "" && v != DefaultGraphVersion {
-		if !graphVersionRE.MatchString(v) {
-			problems = append(problems, fmt.Sprintf("graph_version %q is not of the form v23.0", v))
-		} else if pr.Name == "facebook" || pr.Name == "instagram" {
-			pr = withGraphVersion(pr, v)
+	add := func(problem string) {
+		if problem != "" {
+			problems = append(problems, problem)
 		}
 	}
-	override := func(dst *string, v string) {
-		if v = strings.TrimSpace(v); v != "" {
-			*dst = v
-		}
-	}
-	override(&pr.AuthURL, s.AuthURL)
-	override(&pr.TokenURL, s.TokenURL)
-	override(&pr.RevokeURL, s.RevokeURL)
-	override(&pr.IntrospectURL, s.IntrospectURL)
-	override(&pr.UserinfoURL, s.UserinfoURL)
-	override(&pr.DeviceAuthURL, s.DeviceAuthURL)
-	override(&pr.ExchangeURL, s.ExchangeURL)
-	override(&pr.RefreshURL, s.RefreshURL)
-
+	add(applyGraphVersion(pr, s.GraphVersion))
+	overrideEndpoints(pr, s)
 	if strings.TrimSpace(s.ClientID) == "" {
-		problems = append(problems, "client_id is missing")
+		add("client_id is missing")
 	}
-	if strings.TrimSpace(string(s.AuthStyle)) != "" {
-		if style, ok := ParseAuthStyle(string(s.AuthStyle)); ok {
-			pr.AuthStyle, s.AuthStyle = style, style
-		} else {
-			problems = append(problems, fmt.Sprintf("client_auth %q is not client_secret_basic (basic) or client_secret_post (post, body)", s.AuthStyle))
-		}
-	} else {
-		s.AuthStyle = ""
-	}
-
-	if s.Redirect != "" {
-		switch s.Redirect {
-		case RedirectLoopback, RedirectRelay, RedirectManual, RedirectDevice:
-			if !pr.AllowsMode(s.Redirect) {
-				problems = append(problems, fmt.Sprintf("redirect %q is not allowed by %s (allowed: %s)", s.Redirect, pr.Title, joinModes(pr.Modes)))
-			} else {
-				pr.Redirect = s.Redirect
-			}
-		default:
-			problems = append(problems, fmt.Sprintf("redirect %q is not one of loopback, relay, manual, device", s.Redirect))
-		}
-	}
-	if path := strings.TrimSpace(s.RedirectPath); path == "" {
-		pr.CallbackPath = defaultRedirectPath(pr.CallbackPath, name)
-	} else if err := checkRedirectPath(path); err != nil {
-		problems = append(problems, "redirect_path "+err.Error())
-	} else {
-		pr.CallbackPath = path
-	}
+	add(applyClientAuth(pr, s.ClientAuth))
+	add(applyRedirect(pr, s.Redirect))
+	add(applyRedirectPath(pr, s.RedirectPath, name))
 	if s.RedirectPort < 0 || s.RedirectPort > 65535 {
-		problems = append(problems, fmt.Sprintf("redirect_port %d is not a TCP port", s.RedirectPort))
+		add(fmt.Sprintf("redirect_port %d is not a TCP port", s.RedirectPort))
 	} else if s.RedirectPort != 0 {
 		pr.FixedPort = s.RedirectPort
 	}
+	if issuer := strings.TrimSpace(s.Issuer); issuer != "" {
+		pr.Issuer = issuer
+	}
+	return problems
+}
 
-	issuer := strings.TrimSpace(s.Issuer)
+// validate checks what the merged preset needs: the endpoints its kind
+// cannot do without, and URLs that would leak nothing.
+func validate(pr Preset, s Settings) []string {
+	var problems []string
 	switch pr.Name {
 	case TypeOIDC:
-		if issuer == "" {
+		if strings.TrimSpace(s.Issuer) == "" {
 			problems = append(problems, "issuer is missing (an oidc provider discovers its endpoints from it)")
 		}
 	case TypeOAuth2:
 		if pr.TokenURL == "" {
 			problems = append(problems, "token_url is missing")
 		}
-		if pr.AuthURL == "" && pr.Redirect != RedirectDevice {
+		if pr.AuthURL == "" && pr.Redirect != auth.RedirectDevice {
 			problems = append(problems, "auth_url is missing")
 		}
 	}
-	if issuer != "" {
-		pr.Issuer = issuer
-	}
-	if pr.Redirect == RedirectDevice && pr.DeviceAuthURL == "" && pr.Name != TypeOIDC {
+	if pr.Redirect == auth.RedirectDevice && pr.DeviceAuthURL == "" && pr.Name != TypeOIDC {
 		problems = append(problems, "device_auth_url is missing (needed by redirect: device)")
 	}
 	for _, f := range []struct{ field, v string }{
@@ -214,26 +222,85 @@ func New(s Settings, hc *http.Client) (*Provider, error) {
 			problems = append(problems, f.field+" "+err.Error())
 		}
 	}
-	if len(problems) > 0 {
-		return nil, fmt.Errorf("provider %q: %s", name, strings.Join(problems, "; "))
-	}
+	return problems
+}
 
-	scopes := cleanScopes(s.Scopes)
-	if len(scopes) == 0 {
-		scopes = slices.Clone(pr.DefaultScopes)
+// applyGraphVersion moves a Graph API preset's URLs to graph_version v.
+// A version of another form is a problem; on a network whose URLs carry
+// no Graph version it changes nothing.
+func applyGraphVersion(pr *Preset, v string) string {
+	v = strings.TrimSpace(v)
+	switch {
+	case v == "" || v == DefaultGraphVersion:
+		return ""
+	case !graphVersionRE.MatchString(v):
+		return fmt.Sprintf("graph_version %q is not of the form v23.0", v)
+	case pr.GraphVersioned:
+		*pr = withGraphVersion(*pr, v)
 	}
-	if hc == nil {
-		hc = &http.Client{Timeout: DefaultTimeout}
+	return ""
+}
+
+// overrideEndpoints replaces every preset URL the settings give.
+func overrideEndpoints(pr *Preset, s Settings) {
+	for _, o := range []struct {
+		dst *string
+		v   string
+	}{
+		{&pr.AuthURL, s.AuthURL}, {&pr.TokenURL, s.TokenURL}, {&pr.RevokeURL, s.RevokeURL},
+		{&pr.IntrospectURL, s.IntrospectURL}, {&pr.UserinfoURL, s.UserinfoURL},
+		{&pr.DeviceAuthURL, s.DeviceAuthURL}, {&pr.ExchangeURL, s.ExchangeURL},
+		{&pr.RefreshURL, s.RefreshURL},
+	} {
+		if v := strings.TrimSpace(o.v); v != "" {
+			*o.dst = v
+		}
 	}
-	p := &Provider{name: name, preset: pr, set: s, scopes: scopes, now: time.Now,
-		autoStyle: s.AuthStyle == "" && (pr.Name == TypeOIDC || pr.Name == TypeOAuth2)}
-	// The meter reads p.now when an answer arrives, so SetClock applies.
-	p.meter = &clockMeter{now: func() time.Time { return p.now() }}
-	p.hc = providerClient(hc, p.meter)
-	if pr.Name != TypeOIDC {
-		p.resolved = &resolved{ep: staticEndpoints(pr), style: pr.AuthStyle}
+}
+
+// applyClientAuth sets an explicit client_auth.
+func applyClientAuth(pr *Preset, name string) string {
+	if strings.TrimSpace(name) == "" {
+		return ""
 	}
-	return p, nil
+	a, ok := auth.ParseClientAuth(name)
+	if !ok {
+		return fmt.Sprintf("client_auth %q is not client_secret_basic (basic) or client_secret_post (post, body)", name)
+	}
+	pr.ClientAuth = a
+	return ""
+}
+
+// applyRedirect sets the redirect mode, which must be one the network
+// allows.
+func applyRedirect(pr *Preset, name string) string {
+	if name == "" {
+		return ""
+	}
+	m, ok := auth.ParseRedirectMode(name)
+	switch {
+	case !ok:
+		return fmt.Sprintf("redirect %q is not one of %s", name, strings.Join(auth.RedirectModeNames(), ", "))
+	case !pr.AllowsMode(m):
+		return fmt.Sprintf("redirect %q is not allowed by %s (allowed: %s)", m, pr.Title, joinModes(pr.Modes))
+	}
+	pr.Redirect = m
+	return ""
+}
+
+// applyRedirectPath sets the callback path: redirect_path, else the
+// preset's base with the provider's name.
+func applyRedirectPath(pr *Preset, path, name string) string {
+	path = strings.TrimSpace(path)
+	if path == "" {
+		pr.CallbackPath = defaultRedirectPath(pr.CallbackPath, name)
+		return ""
+	}
+	if err := checkRedirectPath(path); err != nil {
+		return "redirect_path " + err.Error()
+	}
+	pr.CallbackPath = path
+	return ""
 }
 
 // SetClock replaces time.Now for expiry decisions and for the comparison
@@ -262,7 +329,7 @@ func (p *Provider) Confidential() bool { return p.set.ClientSecret != "" }
 func (p *Provider) Scopes() []string { return slices.Clone(p.scopes) }
 
 // Redirect is the redirect mode to use.
-func (p *Provider) Redirect() RedirectMode { return p.preset.Redirect }
+func (p *Provider) Redirect() auth.RedirectMode { return p.preset.Redirect }
 
 // RedirectPort is the fixed loopback port (0 = let the OS choose).
 func (p *Provider) RedirectPort() int { return p.preset.FixedPort }
@@ -374,10 +441,10 @@ func presetNames() []string {
 	return out
 }
 
-func joinModes(ms []RedirectMode) string {
+func joinModes(ms []auth.RedirectMode) string {
 	s := make([]string, len(ms))
 	for i, m := range ms {
-		s[i] = string(m)
+		s[i] = m.String()
 	}
 	return strings.Join(s, ", ")
 }

@@ -97,18 +97,18 @@ func predictIf(cond bool, r auth.Reason) auth.Reason {
 	return ""
 }
 
+// noRefreshWhy explains a grant without a refresh token. A network's
+// hint names the network (whatever the config calls the provider); a
+// generic kind's names the configured provider.
 func (p *Provider) noRefreshWhy() string {
-	switch p.preset.Name {
-	case "linkedin":
-		return "linkedin issues no refresh token to this app (refresh tokens are for approved partners)"
-	case "google", "youtube":
-		return p.preset.Name + " issued no refresh token (the sign-in needs access_type=offline and prompt=consent)"
-	case "x":
-		return "x issued no refresh token (the offline.access scope is needed)"
-	case TypeOIDC:
-		return p.name + " issued no refresh token (the offline_access scope may be needed)"
+	if p.preset.NoRefresh == "" {
+		return p.name + " issued no refresh token"
 	}
-	return p.name + " issued no refresh token"
+	who := p.preset.Name
+	if p.preset.generic() {
+		who = p.name
+	}
+	return who + " " + p.preset.NoRefresh
 }
 
 // Renew gets a new access token without the browser, by the preset's

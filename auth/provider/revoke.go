@@ -31,10 +31,10 @@ func (p *Provider) Revoke(ctx context.Context, t *auth.Token) error {
 	if r.ep.RevokeURL == "" {
 		return ErrNoRevocation
 	}
-	switch p.preset.Name {
-	case "facebook":
+	switch p.preset.Revocation {
+	case RevokePermissions:
 		return p.revokeFacebook(ctx, r, t)
-	case "tiktok":
+	case RevokeAccessToken:
 		if err := p.requireSecret(opRevoke); err != nil {
 			return err
 		}

@@ -4,50 +4,38 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/oauth2"
 
 	"github.com/sbctl/sbctl/auth"
+	"github.com/sbctl/sbctl/auth/provider/providertest"
 )
 
 // sinkServer is a server on another host name than the fake network: the
 // fake listens as 127.0.0.1, the sink is addressed as localhost. It records
 // every request it receives.
 type sinkServer struct {
-	srv  *httptest.Server
+	*providertest.Server
 	base string // http://localhost:PORT
-	mu   sync.Mutex
-	got  []seen
 }
 
 func newSink(t *testing.T) *sinkServer {
 	t.Helper()
-	s := &sinkServer{}
-	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		s.got = append(s.got, seen{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone()})
-		s.mu.Unlock()
-		writeJSON(w, 200, `{"access_token":"sink-at","token_type":"bearer","expires_in":3600,"data":{"is_valid":true}}`)
-	}))
-	t.Cleanup(s.srv.Close)
-	_, port, _ := net.SplitHostPort(s.srv.Listener.Addr().String())
-	s.base = "http://localhost:" + port
-	return s
-}
-
-func (s *sinkServer) requests() []seen {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]seen(nil), s.got...)
+	f := providertest.New(t)
+	f.SetFallback(func(w http.ResponseWriter, _ *http.Request, _ seen) {
+		providertest.WriteJSON(w, 200, `{"access_token":"sink-at","token_type":"bearer","expires_in":3600,"data":{"is_valid":true}}`)
+	})
+	u, err := url.Parse(f.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &sinkServer{Server: f, base: "http://localhost:" + u.Port()}
 }
 
 // redirectTo answers every request with a 302 to the sink.
@@ -98,23 +86,23 @@ func TestSecurity27SecretRequestsNeverFollowRedirects(t *testing.T) {
 			t.Parallel()
 			sink := newSink(t)
 			f := newFake(t)
-			f.fallback = redirectTo(sink)
+			f.SetFallback(redirectTo(sink))
 			// Instagram's and Threads' first step is a POST that answers;
 			// the GET swap after it is what redirects.
-			f.reply("POST /oauth/access_token", 200, `{"access_token":"`+at+`","token_type":"bearer","expires_in":3600}`)
+			f.Reply("POST /oauth/access_token", 200, `{"access_token":"`+at+`","token_type":"bearer","expires_in":3600}`)
 			p := newProvider(t, Settings{Type: c.typ, ClientID: "APPID", ClientSecret: secret,
-				AuthURL: f.url("/authorize"), TokenURL: f.url("/oauth/access_token"), ExchangeURL: f.url("/exchange"),
-				RefreshURL: f.url("/refresh"), IntrospectURL: f.url("/debug_token"), UserinfoURL: f.url("/me"),
-				RevokeURL: f.url("/revoke")})
+				AuthURL: f.Endpoint("/authorize"), TokenURL: f.Endpoint("/oauth/access_token"), ExchangeURL: f.Endpoint("/exchange"),
+				RefreshURL: f.Endpoint("/refresh"), IntrospectURL: f.Endpoint("/debug_token"), UserinfoURL: f.Endpoint("/me"),
+				RevokeURL: f.Endpoint("/revoke")})
 			if c.typ == "facebook" {
 				// Facebook redeems the code with a GET on the token URL.
-				f.on("GET /oauth/access_token", redirectTo(sink))
+				f.On("GET /oauth/access_token", redirectTo(sink))
 			}
 			if c.typ == "x" {
-				f.on("POST /oauth/access_token", redirectTo(sink))
+				f.On("POST /oauth/access_token", redirectTo(sink))
 			}
 			err := c.do(p)
-			if got := sink.requests(); len(got) != 0 {
+			if got := sink.Requests(); len(got) != 0 {
 				t.Fatalf("the sink on another host received %d request(s): %+v", len(got), got)
 			}
 			e := wantKind(t, err, KindConfig, "")
@@ -137,12 +125,12 @@ func TestSecurity27HTTPClientFollowsNoRedirect(t *testing.T) {
 	t.Parallel()
 	sink := newSink(t)
 	f := newFake(t)
-	f.fallback = redirectTo(sink)
+	f.SetFallback(redirectTo(sink))
 	p := newProvider(t, Settings{Type: "oauth2", ClientID: "dev", ClientSecret: "DEVSECRET-27",
-		AuthURL: f.url("/a"), TokenURL: f.url("/token"), DeviceAuthURL: f.url("/device/code")})
+		AuthURL: f.Endpoint("/a"), TokenURL: f.Endpoint("/token"), DeviceAuthURL: f.Endpoint("/device/code")})
 	hc := p.HTTPClient()
 	for _, method := range []string{http.MethodGet, http.MethodPost} {
-		req, _ := http.NewRequestWithContext(ctx(t), method, f.url("/token?device_code=DC-27"), strings.NewReader("client_secret=DEVSECRET-27"))
+		req, _ := http.NewRequestWithContext(ctx(t), method, f.Endpoint("/token?device_code=DC-27"), strings.NewReader("client_secret=DEVSECRET-27"))
 		resp, err := hc.Do(req)
 		if err == nil {
 			resp.Body.Close()
@@ -160,7 +148,7 @@ func TestSecurity27HTTPClientFollowsNoRedirect(t *testing.T) {
 	if _, err := cfg.DeviceAuth(contextWithClient(t, hc)); err == nil {
 		t.Error("the device authorization request followed a redirect")
 	}
-	if got := sink.requests(); len(got) != 0 {
+	if got := sink.Requests(); len(got) != 0 {
 		t.Fatalf("the sink received %d request(s): %+v", len(got), got)
 	}
 }
@@ -173,22 +161,22 @@ func TestSecurity27DiscoveryRedirects(t *testing.T) {
 	t.Run("same host: followed, without Referer", func(t *testing.T) {
 		t.Parallel()
 		f := oidcIssuer(t, nil)
-		doc := f.routes["GET /.well-known/openid-configuration"]
-		f.on("GET /moved/openid-configuration", doc)
-		f.on("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request, s seen) {
+		doc := f.Route("GET /.well-known/openid-configuration")
+		f.On("GET /moved/openid-configuration", doc)
+		f.On("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request, s seen) {
 			http.Redirect(w, r, "/moved/openid-configuration", http.StatusMovedPermanently)
 		})
-		p := newProvider(t, Settings{Type: "oidc", Issuer: f.srv.URL, ClientID: "c"})
+		p := newProvider(t, Settings{Type: "oidc", Issuer: f.URL, ClientID: "c"})
 		ep, err := p.Endpoints(ctx(t))
-		if err != nil || ep.TokenURL != f.url("/token") || ep.Issuer != f.srv.URL {
+		if err != nil || ep.TokenURL != f.Endpoint("/token") || ep.Issuer != f.URL {
 			t.Fatalf("%+v %v", ep, err)
 		}
-		for _, s := range f.requests() {
+		for _, s := range f.Requests() {
 			if ref := s.Header.Get("Referer"); ref != "" {
 				t.Errorf("%s %s sent Referer %q", s.Method, s.Path, ref)
 			}
 		}
-		if f.count("GET /moved/openid-configuration") != 1 {
+		if f.Count("GET /moved/openid-configuration") != 1 {
 			t.Error("the same-host redirect was not followed")
 		}
 	})
@@ -196,12 +184,12 @@ func TestSecurity27DiscoveryRedirects(t *testing.T) {
 		t.Parallel()
 		sink := newSink(t)
 		f := newFake(t)
-		f.fallback = redirectTo(sink)
-		p := newProvider(t, Settings{Type: "oidc", Issuer: f.srv.URL, ClientID: "c", ClientSecret: "S-27"})
+		f.SetFallback(redirectTo(sink))
+		p := newProvider(t, Settings{Type: "oidc", Issuer: f.URL, ClientID: "c", ClientSecret: "S-27"})
 		_, err := p.Endpoints(ctx(t))
 		e := wantKind(t, err, KindConfig, "")
-		if !strings.Contains(e.Error(), "localhost") || len(sink.requests()) != 0 {
-			t.Fatalf("%v (sink got %d)", e, len(sink.requests()))
+		if !strings.Contains(e.Error(), "localhost") || len(sink.Requests()) != 0 {
+			t.Fatalf("%v (sink got %d)", e, len(sink.Requests()))
 		}
 	})
 }
@@ -255,16 +243,16 @@ func TestSecurity27RedirectPolicy(t *testing.T) {
 func TestSecurity27NoRefererOnAnyRequest(t *testing.T) {
 	t.Parallel()
 	f := newFake(t)
-	f.reply("GET /x", 200, `{}`)
-	p := newProvider(t, Settings{Type: "oauth2", ClientID: "c", AuthURL: f.url("/a"), TokenURL: f.url("/t")})
-	req, _ := http.NewRequestWithContext(ctx(t), http.MethodGet, f.url("/x"), nil)
+	f.Reply("GET /x", 200, `{}`)
+	p := newProvider(t, Settings{Type: "oauth2", ClientID: "c", AuthURL: f.Endpoint("/a"), TokenURL: f.Endpoint("/t")})
+	req, _ := http.NewRequestWithContext(ctx(t), http.MethodGet, f.Endpoint("/x"), nil)
 	req.Header.Set("Referer", "http://127.0.0.1/?code=LEAK")
 	resp, err := p.HTTPClient().Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if ref := f.requests()[0].Header.Get("Referer"); ref != "" {
+	if ref := f.Requests()[0].Header.Get("Referer"); ref != "" {
 		t.Errorf("Referer %q was sent", ref)
 	}
 }
@@ -298,7 +286,7 @@ func TestTokenLifetimeOutOfRange(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			f, p := oauth2Fake(t)
-			f.reply("POST /oauth/token", 200, `{"access_token":"a","token_type":"Bearer",`+c.answer+`}`)
+			f.Reply("POST /oauth/token", 200, `{"access_token":"a","token_type":"Bearer",`+c.answer+`}`)
 			tok, err := p.Exchange(ctx(t), "code", "v", "http://127.0.0.1:1/callback/legacy")
 			if err != nil {
 				t.Fatal(err)
@@ -311,7 +299,7 @@ func TestTokenLifetimeOutOfRange(t *testing.T) {
 	t.Run("a refresh answer without a refresh token keeps the old one, so renews on next use", func(t *testing.T) {
 		t.Parallel()
 		f, p := oauth2Fake(t)
-		f.reply("POST /oauth/token", 200, `{"access_token":"a2","expires_in":1e15}`)
+		f.Reply("POST /oauth/token", 200, `{"access_token":"a2","expires_in":1e15}`)
 		tok, err := p.Renew(ctx(t), &auth.Token{AccessToken: "a", RefreshToken: "r"})
 		if err != nil || !tok.Expiry.Equal(fixedNow) {
 			t.Fatalf("%+v %v", tok, err)
@@ -378,11 +366,11 @@ func TestTokenTypeChecked(t *testing.T) {
 			t.Parallel()
 			answer := `{` + c.typ + `"access_token":"a1","refresh_token":"r1","expires_in":60}`
 			f, p := oauth2Fake(t)
-			f.reply("POST /oauth/token", 200, answer)
+			f.Reply("POST /oauth/token", 200, answer)
 			ig, igp := instagramFake(t)
-			ig.reply("GET /refresh_access_token", 200, answer)
+			ig.Reply("GET /refresh_access_token", 200, answer)
 			fb, fbp := facebookFake(t)
-			fb.reply("GET /v23.0/oauth/access_token", 200, answer)
+			fb.Reply("GET /v23.0/oauth/access_token", 200, answer)
 			xt := tokenTypeOf(answer)
 			results := map[string]func() (*auth.Token, error){
 				"exchange": func() (*auth.Token, error) { return p.Exchange(ctx(t), "c", "v", "http://127.0.0.1:1/callback/legacy") },
@@ -475,10 +463,10 @@ func TestScrubAfterNormalising(t *testing.T) {
 			t.Run(fmt.Sprintf("secret %d/%s", i+1, form), func(t *testing.T) {
 				t.Parallel()
 				f := newFake(t)
-				f.reply("POST /oauth/token", 400, mustJSON(map[string]string{"error": "invalid_client",
+				f.Reply("POST /oauth/token", 400, mustJSON(map[string]string{"error": "invalid_client",
 					"error_description": "client  secret\t" + echo + "  is wrong"}))
 				p := newProvider(t, Settings{Name: "legacy", Type: "oauth2", ClientID: "c", ClientSecret: sec,
-					AuthURL: f.url("/a"), TokenURL: f.url("/oauth/token"), AuthStyle: AuthBody})
+					AuthURL: f.Endpoint("/a"), TokenURL: f.Endpoint("/oauth/token"), ClientAuth: "body"})
 				_, err := p.Renew(ctx(t), &auth.Token{AccessToken: "a", RefreshToken: "rt"})
 				e := asError(t, err)
 				for _, s := range []string{e.Description, e.Error()} {
@@ -514,7 +502,7 @@ func TestSecurity30ServerTextIsTerminalSafe(t *testing.T) {
 	t.Run("error description", func(t *testing.T) {
 		t.Parallel()
 		f, p := oauth2Fake(t)
-		f.reply("POST /oauth/token", 400, mustJSON(map[string]string{"error": "invalid_grant", "error_description": "bad " + evil + " grant"}))
+		f.Reply("POST /oauth/token", 400, mustJSON(map[string]string{"error": "invalid_grant", "error_description": "bad " + evil + " grant"}))
 		_, err := p.Renew(ctx(t), &auth.Token{AccessToken: "a", RefreshToken: "rt"})
 		e := asError(t, err)
 		if bad(e.Description) || bad(e.Error()) || !strings.Contains(e.Description, "]0;PWNED[2J31m") {
@@ -531,13 +519,13 @@ func TestSecurity30ServerTextIsTerminalSafe(t *testing.T) {
 	t.Run("scopes of a token answer", func(t *testing.T) {
 		t.Parallel()
 		f, p := oauth2Fake(t)
-		f.reply("POST /oauth/token", 200, mustJSON(map[string]any{"access_token": "a", "refresh_token": "r", "scope": scopes}))
+		f.Reply("POST /oauth/token", 200, mustJSON(map[string]any{"access_token": "a", "refresh_token": "r", "scope": scopes}))
 		tok, err := p.Exchange(ctx(t), "c", "v", "http://127.0.0.1:1/callback/legacy")
 		if err != nil {
 			t.Fatal(err)
 		}
 		check(t, "exchange", tok.Scopes)
-		f.reply("POST /oauth/token", 200, mustJSON(map[string]any{"access_token": "a",
+		f.Reply("POST /oauth/token", 200, mustJSON(map[string]any{"access_token": "a",
 			"scope": append(strings.FieldsFunc(scopes, func(r rune) bool { return r == ' ' || r == ',' }), "two words", " ok ")}))
 		tok, err = p.Renew(ctx(t), &auth.Token{AccessToken: "a", RefreshToken: "r"})
 		if err != nil {
@@ -554,14 +542,14 @@ func TestSecurity30ServerTextIsTerminalSafe(t *testing.T) {
 	t.Run("scopes of introspection and debug_token", func(t *testing.T) {
 		t.Parallel()
 		f, p := oauth2Fake(t)
-		f.reply("POST /oauth/introspect", 200, mustJSON(map[string]any{"active": true, "scope": scopes}))
+		f.Reply("POST /oauth/introspect", 200, mustJSON(map[string]any{"active": true, "scope": scopes}))
 		v, err := p.Verify(ctx(t), &auth.Token{AccessToken: "a", RefreshToken: "r"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		check(t, "introspection", v.Scopes)
 		fb, fbp := facebookFake(t)
-		fb.reply("GET /v23.0/debug_token", 200, mustJSON(map[string]any{"data": map[string]any{"app_id": "app-id", "is_valid": true,
+		fb.Reply("GET /v23.0/debug_token", 200, mustJSON(map[string]any{"data": map[string]any{"app_id": "app-id", "is_valid": true,
 			"scopes": strings.FieldsFunc(scopes, func(r rune) bool { return r == ' ' || r == ',' })}}))
 		v, err = fbp.Verify(ctx(t), &auth.Token{AccessToken: "a"})
 		if err != nil {
@@ -569,7 +557,7 @@ func TestSecurity30ServerTextIsTerminalSafe(t *testing.T) {
 		}
 		check(t, "debug_token", v.Scopes)
 		g, gp := googleFake(t, "google")
-		g.reply("POST /tokeninfo", 200, mustJSON(map[string]any{"scope": scopes}))
+		g.Reply("POST /tokeninfo", 200, mustJSON(map[string]any{"scope": scopes}))
 		v, err = gp.Verify(ctx(t), &auth.Token{AccessToken: "a"})
 		if err != nil {
 			t.Fatal(err)
@@ -579,15 +567,15 @@ func TestSecurity30ServerTextIsTerminalSafe(t *testing.T) {
 	t.Run("account name and id", func(t *testing.T) {
 		t.Parallel()
 		f := newFake(t)
-		p := newProvider(t, Settings{Name: "legacy", Type: "oauth2", ClientID: "c", AuthURL: f.url("/a"),
-			TokenURL: f.url("/oauth/token"), UserinfoURL: f.url("/userinfo")})
-		f.reply("GET /userinfo", 200, mustJSON(map[string]any{"sub": "u-1", "name": "Eve" + evil + "gnp.exe"}))
+		p := newProvider(t, Settings{Name: "legacy", Type: "oauth2", ClientID: "c", AuthURL: f.Endpoint("/a"),
+			TokenURL: f.Endpoint("/oauth/token"), UserinfoURL: f.Endpoint("/userinfo")})
+		f.Reply("GET /userinfo", 200, mustJSON(map[string]any{"sub": "u-1", "name": "Eve" + evil + "gnp.exe"}))
 		a, err := p.Account(ctx(t), &auth.Token{AccessToken: "a"})
 		if err != nil || a.ID != "u-1" || a.Name != "Eve]0;PWNED[2J31m gnp.exe" || bad(a.Name) {
 			t.Errorf("%q %q %v", a.ID, a.Name, err)
 		}
 		// An id is a key, not prose: one that cleaning would change is not used.
-		f.reply("GET /userinfo", 200, mustJSON(map[string]any{"sub": "u-1\u202e", "name": "Eve"}))
+		f.Reply("GET /userinfo", 200, mustJSON(map[string]any{"sub": "u-1\u202e", "name": "Eve"}))
 		if a, err := p.Account(ctx(t), &auth.Token{AccessToken: "a"}); err == nil || bad(a.ID) {
 			t.Errorf("an id with a bidi override was used: %q %v", a.ID, err)
 		}
@@ -596,7 +584,7 @@ func TestSecurity30ServerTextIsTerminalSafe(t *testing.T) {
 			t.Errorf("id token: %q %q %v", a.ID, a.Name, err)
 		}
 		long := strings.Repeat("n", 300)
-		f.reply("GET /userinfo", 200, mustJSON(map[string]any{"sub": "u-3", "name": long}))
+		f.Reply("GET /userinfo", 200, mustJSON(map[string]any{"sub": "u-3", "name": long}))
 		if a, _ := p.Account(ctx(t), &auth.Token{AccessToken: "a"}); len([]rune(a.Name)) > maxAccountName+1 {
 			t.Errorf("a name of %d characters", len([]rune(a.Name)))
 		}
@@ -620,7 +608,7 @@ func TestSecurity28RedirectPathPerProvider(t *testing.T) {
 		{Settings{Name: "tt-brand", Type: "tiktok"}, "/callback/tt-brand/"},
 		{Settings{Name: "legacy", Type: "x", RedirectPath: "/oauth/legacy"}, "/oauth/legacy"},
 		{Settings{Name: "tiktok", RedirectPath: "/cb"}, "/cb"},
-		{Settings{Name: "fb", Type: "facebook", Redirect: RedirectLoopback}, "/callback/fb"},
+		{Settings{Name: "fb", Type: "facebook", Redirect: "loopback"}, "/callback/fb"},
 		// Relay mode: where the relay page forwards to (the network sees
 		// the relay page's own address).
 		{Settings{Name: "fb", Type: "facebook"}, "/callback/fb"},
@@ -676,9 +664,9 @@ func TestSecurity28EndpointsNameTheIssuer(t *testing.T) {
 		}
 	}
 	f := oidcIssuer(t, nil)
-	p := newProvider(t, Settings{Type: "oidc", Issuer: f.srv.URL, ClientID: "c"})
+	p := newProvider(t, Settings{Type: "oidc", Issuer: f.URL, ClientID: "c"})
 	ep, err := p.Endpoints(ctx(t))
-	if err != nil || ep.Issuer != f.srv.URL || !ep.IssParameterSupported {
+	if err != nil || ep.Issuer != f.URL || !ep.IssParameterSupported {
 		t.Errorf("oidc: %+v %v", ep, err)
 	}
 }

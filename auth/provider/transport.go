@@ -43,7 +43,7 @@ type request struct {
 	basicUser, basicPass string
 	bearer               string
 	// style is how clientAuth identified the client ("" when it did not).
-	style AuthStyle
+	style auth.ClientAuth
 
 	// secrets are scrubbed from any description the server echoes back.
 	secrets []string
@@ -64,7 +64,7 @@ type response struct {
 	host   string
 	// style is how the request identified the client; refusedFirst is the
 	// answer that refused the other style, when this was the second try.
-	style        AuthStyle
+	style        auth.ClientAuth
 	refusedFirst *response
 	// clock is when the answer arrived, by our clock and the server's Date.
 	clock answerClock

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/sbctl/sbctl/auth"
+	"github.com/sbctl/sbctl/auth/provider/providertest"
 )
 
 // Every request, sbctl's own and x/oauth2's through HTTPClient, carries
@@ -20,19 +21,19 @@ import (
 func TestHTTPClientIsTheProvidersTransport(t *testing.T) {
 	t.Parallel()
 	f := newFake(t)
-	f.on("POST /device/code", func(w http.ResponseWriter, r *http.Request, s seen) {
-		writeJSON(w, 200, `{"device_code":"dc-1","user_code":"ABCD-EFGH","verification_uri":"https://id.example/device","expires_in":600,"interval":1}`)
+	f.On("POST /device/code", func(w http.ResponseWriter, r *http.Request, s seen) {
+		providertest.WriteJSON(w, 200, `{"device_code":"dc-1","user_code":"ABCD-EFGH","verification_uri":"https://id.example/device","expires_in":600,"interval":1}`)
 	})
-	f.on("POST /token", func(w http.ResponseWriter, r *http.Request, s seen) {
-		writeJSON(w, 200, `{"access_token":"at-1","token_type":"Bearer","expires_in":60,"refresh_token":"rt-1"}`)
+	f.On("POST /token", func(w http.ResponseWriter, r *http.Request, s seen) {
+		providertest.WriteJSON(w, 200, `{"access_token":"at-1","token_type":"Bearer","expires_in":60,"refresh_token":"rt-1"}`)
 	})
-	f.on("POST /moved", func(w http.ResponseWriter, r *http.Request, s seen) {
+	f.On("POST /moved", func(w http.ResponseWriter, r *http.Request, s seen) {
 		http.Redirect(w, r, "/elsewhere", http.StatusTemporaryRedirect)
 	})
-	f.reply("POST /elsewhere", 200, `{}`)
-	f.reply("GET /big", 200, strings.Repeat(" ", 2*maxBody))
-	p, err := New(Settings{Type: "oauth2", ClientID: "dev-cli", AuthURL: f.url("/a"), TokenURL: f.url("/token"),
-		DeviceAuthURL: f.url("/device/code")}, &http.Client{Timeout: 7 * time.Second})
+	f.Reply("POST /elsewhere", 200, `{}`)
+	f.Reply("GET /big", 200, strings.Repeat(" ", 2*maxBody))
+	p, err := New(Settings{Type: "oauth2", ClientID: "dev-cli", AuthURL: f.Endpoint("/a"), TokenURL: f.Endpoint("/token"),
+		DeviceAuthURL: f.Endpoint("/device/code")}, &http.Client{Timeout: 7 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,11 +58,11 @@ func TestHTTPClientIsTheProvidersTransport(t *testing.T) {
 	if _, err := p.Renew(ctx(t), &auth.Token{AccessToken: "a", RefreshToken: "rt-0"}); err != nil {
 		t.Fatal(err)
 	}
-	reqs := f.requests()
+	reqs := f.Requests()
 	if len(reqs) != 3 {
 		t.Fatalf("%d requests, want 3", len(reqs))
 	}
-	big, err := hc.Get(f.url("/big"))
+	big, err := hc.Get(f.Endpoint("/big"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,13 +80,13 @@ func TestHTTPClientIsTheProvidersTransport(t *testing.T) {
 		}
 	}
 
-	req, _ := http.NewRequestWithContext(ctx(t), http.MethodPost, f.url("/moved"), strings.NewReader("device_code=dc-1"))
+	req, _ := http.NewRequestWithContext(ctx(t), http.MethodPost, f.Endpoint("/moved"), strings.NewReader("device_code=dc-1"))
 	resp, err := hc.Do(req)
 	if err == nil {
 		resp.Body.Close()
 		t.Errorf("a redirect of a POST was answered with HTTP %d, want an error naming its host", resp.StatusCode)
 	}
-	if f.count("POST /elsewhere") != 0 {
+	if f.Count("POST /elsewhere") != 0 {
 		t.Error("a POST was followed through a redirect")
 	}
 }

@@ -29,7 +29,7 @@ type Verdict struct {
 	Expiry, DataAccessExpiry time.Time
 	RefreshExpiry            time.Time
 	Scopes                   []string
-	Check                    string // which check answered (CheckIntrospection, ...)
+	Check                    TokenCheck // which check answered
 }
 
 // Verify asks the network whether the grant is still good, by the preset's
@@ -138,13 +138,13 @@ func (p *Provider) refusedPublicClient(err error) bool {
 }
 
 // verifyDebugToken asks Meta's debug_token about the token. Facebook takes
-// the app token {app-id}|{app-secret} as the caller; Threads takes a user
-// token of the same app, so the token inspects itself. Both go in the query,
-// as Meta requires.
+// the app token {app-id}|{app-secret} as the caller
+// (Preset.DebugTokenAppToken); Threads takes a user token of the same app,
+// so the token inspects itself. Both go in the query, as Meta requires.
 func (p *Provider) verifyDebugToken(ctx context.Context, r *resolved, t *auth.Token) (*Verdict, error) {
-	facebook := p.preset.Name == "facebook"
+	appToken := p.preset.DebugTokenAppToken
 	caller := t.AccessToken
-	if facebook {
+	if appToken {
 		if err := p.requireSecret(opVerify); err != nil {
 			return nil, err
 		}
@@ -158,41 +158,63 @@ func (p *Provider) verifyDebugToken(ctx context.Context, r *resolved, t *auth.To
 		return nil, err
 	}
 	if !resp.ok() {
-		e := p.failure(opVerify, roleResource, resp, req.secrets)
-		switch {
-		case facebook && e.Kind == KindDefinite:
-			// The only token Facebook can reject here is the app token.
-			e.Kind, e.Reason = KindConfig, ""
-			e.detail = "debug_token refused the app token (client id and secret)"
-			e.advice = "check client_id and the app secret (`sbctl providers set-secret " + p.name + "`)"
-			return nil, e
-		case !facebook && e.Kind == KindConfig && r.ep.UserinfoURL != "":
-			// Threads lets only testers' tokens call debug_token; /me still
-			// tells a live token from a dead one.
-			return p.verifyAPI(ctx, r, t, CheckMe)
-		case e.Kind == KindDefinite:
-			return p.deadVerdict(e, t, CheckDebugToken), nil
-		}
-		return nil, e
+		return p.debugTokenRefused(ctx, r, t, resp, req.secrets)
 	}
-	var out struct {
-		Data struct {
-			AppID             string          `json:"app_id"`
-			IsValid           bool            `json:"is_valid"`
-			ExpiresAt         json.RawMessage `json:"expires_at"`
-			DataAccessExpires json.RawMessage `json:"data_access_expires_at"`
-			Scopes            []string        `json:"scopes"`
-			Error             json.RawMessage `json:"error"`
-		} `json:"data"`
-	}
-	var m map[string]json.RawMessage
-	if json.Unmarshal(resp.body, &m) != nil || len(m["data"]) == 0 || json.Unmarshal(resp.body, &out) != nil {
+	d, ok := parseDebugToken(resp.body)
+	if !ok {
 		return nil, p.badAnswer(opVerify, resp, "the debug_token answer has no data", false)
 	}
-	d := out.Data
-	// expires_at and data_access_expires_at are the server's times: compare
-	// them with its Date, so a wrong local clock does not end a grant.
-	now := resp.clock.serverNow()
+	return p.debugTokenVerdict(d, resp.clock, t), nil
+}
+
+// debugTokenRefused reads a debug_token request that was refused.
+func (p *Provider) debugTokenRefused(ctx context.Context, r *resolved, t *auth.Token, resp *response, secrets []string) (*Verdict, error) {
+	e := p.failure(opVerify, roleResource, resp, secrets)
+	appToken := p.preset.DebugTokenAppToken
+	switch {
+	case appToken && e.Kind == KindDefinite:
+		// The only token Facebook can reject here is the app token.
+		e.Kind, e.Reason = KindConfig, ""
+		e.detail = "debug_token refused the app token (client id and secret)"
+		e.advice = "check client_id and the app secret (`sbctl providers set-secret " + p.name + "`)"
+		return nil, e
+	case !appToken && e.Kind == KindConfig && r.ep.UserinfoURL != "":
+		// Threads lets only testers' tokens call debug_token; /me still
+		// tells a live token from a dead one.
+		return p.verifyAPI(ctx, r, t, CheckMe)
+	case e.Kind == KindDefinite:
+		return p.deadVerdict(e, t, CheckDebugToken), nil
+	}
+	return nil, e
+}
+
+// debugTokenData is the "data" of a debug_token answer.
+type debugTokenData struct {
+	AppID             string          `json:"app_id"`
+	IsValid           bool            `json:"is_valid"`
+	ExpiresAt         json.RawMessage `json:"expires_at"`
+	DataAccessExpires json.RawMessage `json:"data_access_expires_at"`
+	Scopes            []string        `json:"scopes"`
+	Error             json.RawMessage `json:"error"`
+}
+
+func parseDebugToken(body []byte) (debugTokenData, bool) {
+	var out struct {
+		Data debugTokenData `json:"data"`
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) != nil || len(m["data"]) == 0 || json.Unmarshal(body, &out) != nil {
+		return debugTokenData{}, false
+	}
+	return out.Data, true
+}
+
+// debugTokenVerdict turns debug_token's data into a verdict.
+// expires_at and data_access_expires_at are the server's times: they are
+// compared with its Date, so a wrong local clock does not end a grant,
+// and the caller, who stores them and compares them with the local clock,
+// gets them read as token lifetimes are (answerClock).
+func (p *Provider) debugTokenVerdict(d debugTokenData, clock answerClock, t *auth.Token) *Verdict {
 	v := &Verdict{Check: CheckDebugToken, Expiry: t.Expiry, Scopes: grantedScopes(d.Scopes)}
 	n, stated := jsonInt(d.ExpiresAt)
 	if stated {
@@ -207,39 +229,30 @@ func (p *Provider) verifyDebugToken(ctx context.Context, r *resolved, t *auth.To
 	if len(v.Scopes) == 0 {
 		v.Scopes = t.Scopes
 	}
-	switch {
-	case facebook && d.AppID != "" && d.AppID != p.set.ClientID:
-		v.Reason = auth.ReasonInvalid // a token of another app: a mix-up, not ours to use
-	case d.IsValid && !expiredAt(v.DataAccessExpiry, now):
-		v.Valid = true
-	case len(d.Error) > 0:
-		var eb errorBody
-		var obj map[string]json.RawMessage
-		if json.Unmarshal(d.Error, &obj) == nil {
-			eb.readErrorObject(obj)
-		}
-		e := &Error{}
-		if eb.meta {
-			classifyMeta(e, eb)
-		}
-		v.Reason = auth.ReasonInvalid
-		if e.Kind == KindDefinite {
-			v.Reason = e.Reason
-		}
-	case expiredAt(v.Expiry, now):
-		v.Reason = auth.ReasonExpired
-	case expiredAt(v.DataAccessExpiry, now):
-		v.Reason = auth.ReasonConsentExpired
-	default:
-		v.Reason = auth.ReasonInvalid
-	}
-	// The caller stores these and compares them with the local clock:
-	// read them as token lifetimes are (answerClock).
+	v.Valid, v.Reason = p.debugTokenReason(d, v, clock.serverNow())
 	if stated {
-		v.Expiry = resp.clock.accessAt(v.Expiry)
+		v.Expiry = clock.accessAt(v.Expiry)
 	}
-	v.DataAccessExpiry = resp.clock.grantAt(v.DataAccessExpiry)
-	return v, nil
+	v.DataAccessExpiry = clock.grantAt(v.DataAccessExpiry)
+	return v
+}
+
+// debugTokenReason is whether the token is good and, if not, why, at the
+// server's time now.
+func (p *Provider) debugTokenReason(d debugTokenData, v *Verdict, now time.Time) (bool, auth.Reason) {
+	switch {
+	case p.preset.DebugTokenAppToken && d.AppID != "" && d.AppID != p.set.ClientID:
+		return false, auth.ReasonInvalid // a token of another app: a mix-up, not ours to use
+	case d.IsValid && !expiredAt(v.DataAccessExpiry, now):
+		return true, ""
+	case len(d.Error) > 0:
+		return false, metaErrorReason(d.Error)
+	case expiredAt(v.Expiry, now):
+		return false, auth.ReasonExpired
+	case expiredAt(v.DataAccessExpiry, now):
+		return false, auth.ReasonConsentExpired
+	}
+	return false, auth.ReasonInvalid
 }
 
 // verifyTokeninfo asks Google about the access token. It is POSTed so the
@@ -276,7 +289,7 @@ func (p *Provider) verifyTokeninfo(ctx context.Context, r *resolved, t *auth.Tok
 }
 
 // verifyAPI calls the userinfo or "me" endpoint with the access token.
-func (p *Provider) verifyAPI(ctx context.Context, r *resolved, t *auth.Token, check string) (*Verdict, error) {
+func (p *Provider) verifyAPI(ctx context.Context, r *resolved, t *auth.Token, check TokenCheck) (*Verdict, error) {
 	if t.AccessToken == "" {
 		return &Verdict{Reason: auth.ReasonExpired, Check: check}, nil
 	}
@@ -316,7 +329,7 @@ func errorIn2xx(body []byte) bool {
 
 // verdictFromFailure turns a definite rejection into a verdict and anything
 // else into an error.
-func (p *Provider) verdictFromFailure(resp *response, secrets []string, t *auth.Token, check string) (*Verdict, error) {
+func (p *Provider) verdictFromFailure(resp *response, secrets []string, t *auth.Token, check TokenCheck) (*Verdict, error) {
 	rl := roleResource
 	if check == CheckIntrospection {
 		rl = roleToken // a 401 there is about our client credentials
@@ -330,7 +343,7 @@ func (p *Provider) verdictFromFailure(resp *response, secrets []string, t *auth.
 
 // deadVerdict: a bare "invalid" for a token our clock says has lapsed is
 // better explained as "expired".
-func (p *Provider) deadVerdict(e *Error, t *auth.Token, check string) *Verdict {
+func (p *Provider) deadVerdict(e *Error, t *auth.Token, check TokenCheck) *Verdict {
 	reason := e.Reason
 	if reason == auth.ReasonInvalid && expiredAt(t.Expiry, p.now()) {
 		reason = auth.ReasonExpired

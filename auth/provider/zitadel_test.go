@@ -22,7 +22,7 @@ import (
 // that authenticates by another method than the one it is registered for.
 
 // zitadelProvider is an oidc provider for one of the OP's clients.
-func zitadelProvider(t *testing.T, op *oidctest.OP, clientID string, style AuthStyle) *Provider {
+func zitadelProvider(t *testing.T, op *oidctest.OP, clientID string, style string) *Provider {
 	t.Helper()
 	secret := oidctest.ClientSecret
 	if clientID == oidctest.PublicClient {
@@ -31,8 +31,8 @@ func zitadelProvider(t *testing.T, op *oidctest.OP, clientID string, style AuthS
 	p, err := New(Settings{
 		Name: "zitadel", Type: TypeOIDC, Issuer: op.Issuer,
 		ClientID: clientID, ClientSecret: secret,
-		Scopes:    []string{"openid", "profile", "offline_access"},
-		AuthStyle: style,
+		Scopes:     []string{"openid", "profile", "offline_access"},
+		ClientAuth: style,
 	}, nil)
 	if err != nil {
 		t.Fatalf("provider.New: %v", err)
@@ -52,7 +52,7 @@ func zitadelConnect(t *testing.T, op *oidctest.OP, p *Provider) *auth.Token {
 	}
 	res, err := flow.Run(ctx, flow.Params{
 		AuthURL: ep.AuthURL, ClientID: p.ClientID(), Scopes: p.Scopes(),
-		CallbackPath: p.RedirectPath(), PKCE: flow.PKCES256,
+		CallbackPath: p.RedirectPath(), PKCE: auth.PKCERequired,
 		Issuer: ep.Issuer, RequireIss: ep.IssParameterSupported,
 		Browser: op.Browser(cancel), Stderr: io.Discard, Timeout: 20 * time.Second,
 	})
@@ -141,7 +141,7 @@ func TestZitadelConfidentialClient(t *testing.T) {
 	t.Parallel()
 	op := oidctest.Start(t)
 	// client_auth: client_secret_basic in the config: what works today.
-	p := zitadelProvider(t, op, oidctest.BasicClient, AuthBasic)
+	p := zitadelProvider(t, op, oidctest.BasicClient, "basic")
 	tok := zitadelConnect(t, op, p)
 
 	v, err := p.Verify(t.Context(), tok)
@@ -168,7 +168,7 @@ func TestZitadelConfidentialClient(t *testing.T) {
 func TestZitadelVerifyLapsedAccessToken(t *testing.T) {
 	t.Parallel()
 	op := oidctest.Start(t)
-	p := zitadelProvider(t, op, oidctest.BasicClient, AuthBasic)
+	p := zitadelProvider(t, op, oidctest.BasicClient, "basic")
 	tok := zitadelConnect(t, op, p)
 	p.SetClock(func() time.Time { return time.Now().Add(10 * time.Minute) })
 	v, err := p.Verify(t.Context(), tok)
@@ -185,13 +185,13 @@ func TestZitadelRevokedGrantIsDead(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name, client string
-		style        AuthStyle
+		style        string
 		bySbctl      bool // revoke with sbctl's own RFC 7009 call, else at the OP
 	}{
 		{"public/at the OP", oidctest.PublicClient, "", false},
 		{"public/RFC 7009", oidctest.PublicClient, "", true},
-		{"confidential/at the OP", oidctest.BasicClient, AuthBasic, false},
-		{"confidential/RFC 7009", oidctest.BasicClient, AuthBasic, true},
+		{"confidential/at the OP", oidctest.BasicClient, "basic", false},
+		{"confidential/RFC 7009", oidctest.BasicClient, "basic", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

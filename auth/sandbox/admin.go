@@ -6,31 +6,29 @@ import (
 	"net/http"
 	"strings"
 	"time"
-
-	"github.com/sbctl/sbctl/auth"
 )
 
 // ExpireAccount makes every token of the account's current grants expire:
 // refreshes get invalid_grant with reason "expired".
 func (s *Server) ExpireAccount(sub string) error {
-	return s.killAccount(sub, auth.ReasonExpired, "the account's tokens expired")
+	return s.killAccount(sub, ReasonExpired, "the account's tokens expired")
 }
 
 // RevokeAccount is the user removing the app: the account's grants are
 // revoked with reason "access_revoked".
 func (s *Server) RevokeAccount(sub string) error {
-	return s.killAccount(sub, auth.ReasonAccessRevoked, "the user removed the app's access")
+	return s.killAccount(sub, ReasonAccessRevoked, "the user removed the app's access")
 }
 
 // ChangePassword is the user changing their password, which ends every
 // session of the account: reason "password_changed".
 func (s *Server) ChangePassword(sub string) error {
-	return s.killAccount(sub, auth.ReasonPasswordChanged, "the account's password was changed")
+	return s.killAccount(sub, ReasonPasswordChanged, "the account's password was changed")
 }
 
 // killAccount ends the grants that exist now. Later grants (the user
 // re-authenticating) are unaffected, as with a real provider.
-func (s *Server) killAccount(sub string, reason auth.Reason, why string) error {
+func (s *Server) killAccount(sub string, reason Reason, why string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a := s.st.accounts[sub]

@@ -46,65 +46,11 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	iss := issuerOf(r)
 	req := authRequest{clientID: q.Get("client_id"), redirectURI: q.Get("redirect_uri"), state: q.Get("state")}
-	fail := func(code, desc string) {
-		redirect(w, r, authResponse(req.redirectURI, iss, req.state, url.Values{"error": {code}, "error_description": {desc}}), http.StatusFound)
+	fail := func(e *authError) {
+		redirect(w, r, authResponse(req.redirectURI, iss, req.state, url.Values{"error": {e.code}, "error_description": {e.desc}}), http.StatusFound)
 	}
-	for k, v := range q {
-		if len(v) > 1 {
-			fail("invalid_request", "parameter "+safeName(k)+" is repeated")
-			return
-		}
-	}
-	switch rt := q.Get("response_type"); {
-	case rt == "":
-		fail("invalid_request", "response_type is missing")
-		return
-	case rt != "code":
-		fail("unsupported_response_type", "only response_type=code is supported")
-		return
-	}
-	if m := q.Get("response_mode"); m != "" && m != "query" {
-		fail("invalid_request", "only response_mode=query is supported")
-		return
-	}
-	challenge, method := q.Get("code_challenge"), q.Get("code_challenge_method")
-	switch {
-	case challenge == "" && method != "":
-		fail("invalid_request", "code_challenge_method without code_challenge")
-		return
-	case challenge != "" && method != "S256":
-		// A missing method means plain (RFC 7636 §4.3), which we refuse.
-		fail("invalid_request", "code_challenge_method must be S256; plain is not accepted")
-		return
-	case challenge != "" && !validChallenge(challenge):
-		fail("invalid_request", "code_challenge must be the base64url SHA-256 of the verifier (43 characters)")
-		return
-	}
-	// A request without PKCE is accepted here because a confidential client
-	// may omit it; the token endpoint refuses such a code from a public
-	// client, which is the first point where we can tell the two apart.
-	req.challenge = challenge
-	scopes, ok := parseScopes(q.Get("scope"))
-	if !ok {
-		fail("invalid_scope", "scope is not a space-separated list of valid scope tokens")
-		return
-	}
-	req.scopes = scopes
-	req.sub = DefaultSubject
-	if h := q.Get("login_hint"); h != "" {
-		if !subjectPattern.MatchString(h) {
-			fail("invalid_request", "login_hint is not a valid sandbox account name")
-			return
-		}
-		req.sub = h
-	}
-	if n := q.Get("nonce"); len(n) > 512 {
-		fail("invalid_request", "nonce is too long")
-		return
-	}
-	req.nonce = q.Get("nonce")
-	if len(req.state) > 2048 {
-		fail("invalid_request", "state is too long")
+	if e := req.parse(q); e != nil {
+		fail(e)
 		return
 	}
 
@@ -114,7 +60,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if q.Get("prompt") == "none" {
-		fail("interaction_required", "the sandbox needs the user to approve on its page")
+		fail(&authError{"interaction_required", "the sandbox needs the user to approve on its page"})
 		return
 	}
 	id := randomToken(prefixPending)
@@ -124,6 +70,72 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	s.st.pending[id] = &pendingAuth{req: req, expiresAt: now.Add(pendingTTL)}
 	s.mu.Unlock()
 	s.approvalPage(w, id, req)
+}
+
+// authError is an error the authorization endpoint sends back to the client
+// through its (already validated) redirect URI.
+type authError struct{ code, desc string }
+
+// parse checks the rest of an authorization request, whose client_id and
+// redirect_uri are already known good, and fills req from it.
+func (req *authRequest) parse(q url.Values) *authError {
+	invalid := func(desc string) *authError { return &authError{"invalid_request", desc} }
+	for k, v := range q {
+		if len(v) > 1 {
+			return invalid("parameter " + safeName(k) + " is repeated")
+		}
+	}
+	switch rt := q.Get("response_type"); {
+	case rt == "":
+		return invalid("response_type is missing")
+	case rt != "code":
+		return &authError{"unsupported_response_type", "only response_type=code is supported"}
+	}
+	if m := q.Get("response_mode"); m != "" && m != "query" {
+		return invalid("only response_mode=query is supported")
+	}
+	if e := req.parsePKCE(q); e != nil {
+		return e
+	}
+	scopes, ok := parseScopes(q.Get("scope"))
+	if !ok {
+		return &authError{"invalid_scope", "scope is not a space-separated list of valid scope tokens"}
+	}
+	req.scopes = scopes
+	req.sub = DefaultSubject
+	if h := q.Get("login_hint"); h != "" {
+		if !subjectPattern.MatchString(h) {
+			return invalid("login_hint is not a valid sandbox account name")
+		}
+		req.sub = h
+	}
+	if n := q.Get("nonce"); len(n) > 512 {
+		return invalid("nonce is too long")
+	}
+	req.nonce = q.Get("nonce")
+	if len(req.state) > 2048 {
+		return invalid("state is too long")
+	}
+	return nil
+}
+
+// parsePKCE checks the request's code challenge (RFC 7636 §4.3).
+func (req *authRequest) parsePKCE(q url.Values) *authError {
+	challenge, method := q.Get("code_challenge"), q.Get("code_challenge_method")
+	switch {
+	case challenge == "" && method != "":
+		return &authError{"invalid_request", "code_challenge_method without code_challenge"}
+	case challenge != "" && method != "S256":
+		// A missing method means plain (RFC 7636 §4.3), which we refuse.
+		return &authError{"invalid_request", "code_challenge_method must be S256; plain is not accepted"}
+	case challenge != "" && !validChallenge(challenge):
+		return &authError{"invalid_request", "code_challenge must be the base64url SHA-256 of the verifier (43 characters)"}
+	}
+	// A request without PKCE is accepted here because a confidential client
+	// may omit it; the token endpoint refuses such a code from a public
+	// client, which is the first point where we can tell the two apart.
+	req.challenge = challenge
+	return nil
 }
 
 func (s *Server) approvalPage(w http.ResponseWriter, id string, req authRequest) {

@@ -27,7 +27,7 @@
 //
 // As an extension (this is our own sandbox, so we may), every answer about a
 // grant the server killed says why, with one of the reasons of SPEC §1:
-// "expired", "access_revoked" or "password_changed".
+// "expired", "access_revoked" or "password_changed" (the Reason constants).
 //
 //	token endpoint:  400 {"error":"invalid_grant","error_description":"...","reason":"access_revoked"}
 //	introspection:   200 {"active":false,"reason":"expired"}
@@ -83,4 +83,11 @@
 // (or the device authorization request's) names the subject; without one it
 // is "sandbox-user" ("Sandbox User", sandbox-user@sandbox.test). Any other
 // subject s is named s with email s@sandbox.test (s itself when it contains @).
+//
+// # Signing in without a person
+//
+// ClickThrough is the browser of `sbctl demo` and of the tests: it follows
+// an auto-approving server's redirect to the client's loopback callback
+// (loopback addresses only). Tests start servers with the sandboxtest
+// subpackage.
 package sandbox

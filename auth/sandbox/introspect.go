@@ -3,24 +3,22 @@ package sandbox
 import (
 	"net/http"
 	"strings"
-
-	"github.com/sbctl/sbctl/auth"
 )
 
 // introspection is RFC 7662 §2.2's body, plus Reason (our extension) when a
 // token is inactive because its grant died or it expired.
 type introspection struct {
-	Active    bool        `json:"active"`
-	Reason    auth.Reason `json:"reason,omitempty"`
-	Scope     string      `json:"scope,omitempty"`
-	ClientID  string      `json:"client_id,omitempty"`
-	Username  string      `json:"username,omitempty"`
-	TokenType string      `json:"token_type,omitempty"`
-	Exp       int64       `json:"exp,omitempty"`
-	Iat       int64       `json:"iat,omitempty"`
-	Sub       string      `json:"sub,omitempty"`
-	Aud       string      `json:"aud,omitempty"`
-	Iss       string      `json:"iss,omitempty"`
+	Active    bool   `json:"active"`
+	Reason    Reason `json:"reason,omitempty"`
+	Scope     string `json:"scope,omitempty"`
+	ClientID  string `json:"client_id,omitempty"`
+	Username  string `json:"username,omitempty"`
+	TokenType string `json:"token_type,omitempty"`
+	Exp       int64  `json:"exp,omitempty"`
+	Iat       int64  `json:"iat,omitempty"`
+	Sub       string `json:"sub,omitempty"`
+	Aud       string `json:"aud,omitempty"`
+	Iss       string `json:"iss,omitempty"`
 }
 
 // handleIntrospect is RFC 7662. Any client may ask (this is a sandbox, and
@@ -61,7 +59,7 @@ func (s *Server) introspectLocked(token string) introspection {
 		// to the grant, so there is no reason to report.
 		return introspection{}
 	case !now.Before(rt.expiresAt):
-		return introspection{Reason: auth.ReasonExpired}
+		return introspection{Reason: ReasonExpired}
 	}
 	return s.activeLocked(rt.g, rt.g.scopes, "refresh_token", rt.issuedAt.Unix(), rt.expiresAt.Unix())
 }

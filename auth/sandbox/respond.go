@@ -6,17 +6,15 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-
-	"github.com/sbctl/sbctl/auth"
 )
 
 // oauthError is an RFC 6749 §5.2 error body, plus our Reason extension
 // for grants the server killed (see the package comment).
 type oauthError struct {
 	status      int
-	Code        string      `json:"error"`
-	Description string      `json:"error_description,omitempty"`
-	Reason      auth.Reason `json:"reason,omitempty"`
+	Code        string `json:"error"`
+	Description string `json:"error_description,omitempty"`
+	Reason      Reason `json:"reason,omitempty"`
 }
 
 func errInvalidRequest(desc string) *oauthError {
@@ -27,7 +25,7 @@ func errInvalidClient(desc string) *oauthError {
 	return &oauthError{status: http.StatusUnauthorized, Code: "invalid_client", Description: desc}
 }
 
-func errInvalidGrant(desc string, reason auth.Reason) *oauthError {
+func errInvalidGrant(desc string, reason Reason) *oauthError {
 	return &oauthError{status: http.StatusBadRequest, Code: "invalid_grant", Description: desc, Reason: reason}
 }
 

@@ -2,8 +2,6 @@ package sandbox
 
 import (
 	"net/http"
-
-	"github.com/sbctl/sbctl/auth"
 )
 
 // handleRevoke is RFC 7009. Revoking a refresh token ends its grant (and so
@@ -29,7 +27,7 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	var revoke func()
 	if rt := s.st.refresh[token]; rt != nil {
 		owner = rt.g.clientID
-		revoke = func() { rt.g.kill(auth.ReasonAccessRevoked, "the grant was revoked (RFC 7009)") }
+		revoke = func() { rt.g.kill(ReasonAccessRevoked, "the grant was revoked (RFC 7009)") }
 	} else if at := s.st.access[token]; at != nil {
 		owner = at.g.clientID
 		revoke = func() { at.revoked = true }

@@ -8,8 +8,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-
-	"github.com/sbctl/sbctl/auth"
 )
 
 // Token prefixes make a leaked or misplaced value recognisable at a glance.
@@ -52,7 +50,7 @@ type account struct {
 	// approval remembers the epoch it was given in, so an approval that
 	// predates a password change cannot be redeemed after it.
 	epoch    int
-	lastDead auth.Reason
+	lastDead Reason
 	lastWhy  string
 }
 
@@ -68,11 +66,11 @@ type grant struct {
 
 	accessTTL, refreshTTL time.Duration
 
-	dead    auth.Reason // "" while alive
-	deadWhy string      // human text for error_description
+	dead    Reason // "" while alive
+	deadWhy string // human text for error_description
 }
 
-func (g *grant) kill(reason auth.Reason, why string) {
+func (g *grant) kill(reason Reason, why string) {
 	if g.dead == "" {
 		g.dead, g.deadWhy = reason, why
 	}
@@ -223,7 +221,7 @@ func (st *store) newAccessLocked(g *grant, scopes []string, now time.Time) issue
 
 // accessState says whether an access token is usable; for an unusable one
 // it gives the reason ("" when the token is unknown) and a description.
-func (st *store) accessStateLocked(token string, now time.Time) (*accessToken, auth.Reason, string) {
+func (st *store) accessStateLocked(token string, now time.Time) (*accessToken, Reason, string) {
 	at := st.access[token]
 	switch {
 	case at == nil:
@@ -231,9 +229,9 @@ func (st *store) accessStateLocked(token string, now time.Time) (*accessToken, a
 	case at.g.dead != "":
 		return at, at.g.dead, at.g.deadWhy
 	case at.revoked:
-		return at, auth.ReasonAccessRevoked, "the access token was revoked"
+		return at, ReasonAccessRevoked, "the access token was revoked"
 	case !now.Before(at.expiresAt):
-		return at, auth.ReasonExpired, "the access token expired"
+		return at, ReasonExpired, "the access token expired"
 	}
 	return at, "", ""
 }

@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-
-	"github.com/sbctl/sbctl/auth"
 )
 
 // TokenResponse is the token endpoint's success body (RFC 6749 §5.1).
@@ -141,7 +139,7 @@ func (s *Server) exchangeCode(code, redirectURI, verifier string, c client) (iss
 		// issued from it must not stay usable.
 		s.stats.CodeReplays++
 		if ac.g != nil {
-			ac.g.kill(auth.ReasonAccessRevoked, "the authorization code was redeemed twice, so the tokens issued from it were revoked")
+			ac.g.kill(ReasonAccessRevoked, "the authorization code was redeemed twice, so the tokens issued from it were revoked")
 		}
 		return issued{}, errInvalidGrant("the authorization code was already used", "")
 	}
@@ -214,10 +212,10 @@ func (s *Server) refresh(token, scope string, hasScopeParam bool, c client) (iss
 		return issued{}, errInvalidGrant(g.deadWhy, g.dead)
 	case rt.rotated:
 		s.stats.ReuseDetections++
-		g.kill(auth.ReasonAccessRevoked, "a rotated refresh token was used again, so the grant was revoked (refresh token reuse detection)")
+		g.kill(ReasonAccessRevoked, "a rotated refresh token was used again, so the grant was revoked (refresh token reuse detection)")
 		return issued{}, errInvalidGrant(g.deadWhy, g.dead)
 	case !now.Before(rt.expiresAt):
-		return issued{}, errInvalidGrant("the refresh token expired", auth.ReasonExpired)
+		return issued{}, errInvalidGrant("the refresh token expired", ReasonExpired)
 	}
 	scopes := g.scopes
 	if hasScopeParam {

@@ -3,8 +3,6 @@ package sandbox
 import (
 	"net/http"
 	"strings"
-
-	"github.com/sbctl/sbctl/auth"
 )
 
 type userinfo struct {
@@ -17,9 +15,9 @@ type userinfo struct {
 
 // bearerError is the userinfo 401 body: RFC 6750's error plus our Reason.
 type bearerError struct {
-	Code        string      `json:"error"`
-	Description string      `json:"error_description,omitempty"`
-	Reason      auth.Reason `json:"reason,omitempty"`
+	Code        string `json:"error"`
+	Description string `json:"error_description,omitempty"`
+	Reason      Reason `json:"reason,omitempty"`
 }
 
 // handleUserinfo is OIDC Core §5.3, authorized by a Bearer access token in

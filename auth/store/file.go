@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/sbctl/sbctl/auth/fsx"
 )
 
 // File is the explicit plain-file store for machines without a keychain
@@ -75,7 +77,7 @@ type itemFile struct {
 const maxItem = 1 << 20
 
 func (f *File) Get(_ context.Context, key string) (string, error) {
-	if err := checkDir(f.Dir, false); err != nil {
+	if err := storeDir.Check(f.Dir); err != nil {
 		return "", notFoundIfMissing(err)
 	}
 	// While tokens.json exists (no write since it was found), it is the
@@ -84,7 +86,7 @@ func (f *File) Get(_ context.Context, key string) (string, error) {
 	if v, ok, err := f.legacyGet(key); err != nil || ok {
 		return v, err
 	}
-	if err := checkDir(f.itemDir(), false); err != nil {
+	if err := storeDir.Check(f.itemDir()); err != nil {
 		return "", notFoundIfMissing(err)
 	}
 	return f.readItem(key)
@@ -104,7 +106,7 @@ func (f *File) Set(ctx context.Context, key, value string) error {
 }
 
 func (f *File) Delete(ctx context.Context, key string) error {
-	if err := checkDir(f.Dir, false); errors.Is(err, fs.ErrNotExist) {
+	if err := storeDir.Check(f.Dir); errors.Is(err, fs.ErrNotExist) {
 		return nil // nothing was ever stored
 	}
 	if err := f.prepare(ctx); err != nil {
@@ -119,17 +121,14 @@ func (f *File) Delete(ctx context.Context, key string) error {
 	}
 	// Durable before the caller moves on (`profiles remove` edits the
 	// config next).
-	return syncDir(f.itemDir())
+	return fsx.SyncDir(f.itemDir())
 }
 
 // prepare makes the directories (0700, never through a symlink), finishes
 // moving tokens.json into item files, and removes what dead writers left.
 func (f *File) prepare(ctx context.Context) error {
-	if err := os.MkdirAll(filepath.Dir(f.Dir), 0o700); err != nil {
-		return err
-	}
 	for _, d := range []string{f.Dir, f.itemDir(), f.tempDir()} {
-		if err := mkdirPrivate(d); err != nil {
+		if err := storeDir.Make(d); err != nil {
 			return err
 		}
 	}
@@ -206,7 +205,7 @@ func (f *File) writeItem(key, value string, syncDirToo bool) error {
 	}
 	renamed = true
 	if syncDirToo {
-		return syncDir(f.itemDir())
+		return fsx.SyncDir(f.itemDir())
 	}
 	return nil
 }
@@ -292,20 +291,6 @@ func samePath(t *os.File, p string) bool {
 	a, err1 := t.Stat()
 	b, err2 := os.Lstat(p)
 	return err1 == nil && err2 == nil && os.SameFile(a, b)
-}
-
-// syncDir makes the renames and removals in dir durable. Some file
-// systems refuse fsync on a directory; that is not an error here.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !isSyncUnsupported(err) {
-		return fmt.Errorf("syncing %s: %w", dir, err)
-	}
-	return nil
 }
 
 func notFoundIfMissing(err error) error {

@@ -14,8 +14,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gofrs/flock"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/sbctl/sbctl/auth/fsx"
 )
 
 // Moving from tokens.json (every item in one file, before sbctl 0.x) to
@@ -31,6 +32,10 @@ import (
 
 // legacyTempPrefix names the old store's temporary files.
 const legacyTempPrefix = ".tokens-"
+
+// legacyLockTimeout bounds the wait for an older sbctl still writing
+// tokens.json.
+const legacyLockTimeout = 30 * time.Second
 
 // legacyGet reads key from tokens.json; ok is false when there is no such
 // file or it lacks the key.
@@ -84,13 +89,14 @@ func (f *File) migrate(ctx context.Context) error {
 	}
 	// The old store's lock: an older sbctl still running cannot rewrite
 	// tokens.json while its items are being moved.
-	lk := flock.New(f.legacyPath()+".lock", flock.SetFlag(os.O_CREATE|os.O_RDWR|openFlags), flock.SetPermissions(0o600))
-	lctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if ok, err := lk.TryLockContext(lctx, 20*time.Millisecond); err != nil || !ok {
+	unlock, err := storeDir.Lock(ctx, f.legacyPath()+".lock", legacyLockTimeout)
+	if errors.Is(err, fsx.ErrLockTimeout) {
 		return fmt.Errorf("another sbctl holds the lock on %s; try again", f.legacyPath())
 	}
-	defer lk.Unlock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	// Under the lock, an old writer's temporary file is a dead writer's.
 	f.removeLegacyTemps()
 	m, err := f.readLegacy()
@@ -113,7 +119,7 @@ func (f *File) migrate(ctx context.Context) error {
 	f.mu.Lock()
 	f.legacy, f.legacySeen = nil, nil
 	f.mu.Unlock()
-	return syncDir(f.Dir)
+	return fsx.SyncDir(f.Dir)
 }
 
 // legacyLeftovers reports whether Dir holds tokens.json or an old
@@ -172,5 +178,5 @@ func (f *File) moveItems(ctx context.Context, m map[string]string) error {
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	return syncDir(f.itemDir())
+	return fsx.SyncDir(f.itemDir())
 }

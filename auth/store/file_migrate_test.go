@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sbctl/sbctl/auth/fsx"
 )
 
 // writeLegacy writes dir/tokens.json as sbctl before per-item files did.
@@ -138,7 +140,7 @@ func TestFileStoreLegacyChecks(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "sbctl")
 	writeLegacy(t, dir, legacyItems(1))
 	legacy := filepath.Join(dir, "tokens.json")
-	if !checkMode {
+	if !fsx.PermsMatter {
 		t.Skip("permission bits are not the access control here")
 	}
 	if err := os.Chmod(legacy, 0o644); err != nil {

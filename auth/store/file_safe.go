@@ -1,10 +1,11 @@
 package store
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+
+	"github.com/sbctl/sbctl/auth/fsx"
 )
 
 // The plain-file store's paths are checked on every use (SECURITY 31): a
@@ -14,44 +15,25 @@ import (
 // symlink: a link could make sbctl write tokens where its owner reads
 // them, or chmod a directory that is not sbctl's.
 
-// checkDir checks the directory at path. With fix, a directory of the
-// current user that others may only read or enter is tightened to 0700
-// (through the open descriptor, so it is the directory that was checked).
-// A missing directory is fs.ErrNotExist.
-func checkDir(path string, fix bool) error {
-	if err := checkNoLink(path, "directory"); err != nil {
-		return err
-	}
-	d, err := os.OpenFile(path, os.O_RDONLY|openFlags, 0)
-	if err != nil {
-		if isSymlinkErr(err) {
-			return linkError(path, "directory")
-		}
-		return err
-	}
-	defer d.Close()
-	st, err := d.Stat()
-	if err != nil {
-		return err
-	}
-	if !st.IsDir() {
-		return fmt.Errorf("the token store directory %s is not a directory; move it away (`mv %s %s.bak`) so sbctl can create it", path, path, path)
-	}
-	if err := checkOwner(path, "directory", st); err != nil {
-		return err
-	}
-	if !checkMode {
-		return nil
-	}
-	perm := st.Mode().Perm()
-	if perm&0o022 != 0 {
-		return fmt.Errorf("the token store directory %s is writable by other users (mode %04o), who could replace the files in it; run `chmod 700 %s` (and `sbctl reauth` any profile you do not trust)", path, perm, path)
-	}
-	if fix && perm != 0o700 {
-		return d.Chmod(0o700)
-	}
-	return nil
+// storeDir is how the refusals of the store's directories speak of them
+// (fsx checks them). One that others may only read or enter is tightened
+// to 0700.
+var storeDir = fsx.PrivateDir{
+	What:      "token store directory",
+	Env:       "XDG_DATA_HOME",
+	Holds:     "the files in it",
+	LinkWhy:   "sbctl does not follow links where it keeps secrets",
+	MoveFiles: true,
+	OwnerWhy:  "sbctl keeps secrets only in files of its own user",
+	NotYours:  "move it away and let sbctl create a new one (or set XDG_DATA_HOME)",
+	ModeThen:  "and `sbctl reauth` any profile you do not trust",
+	Tighten:   true,
 }
+
+// openFlags are added to every open of a store file: never through a
+// symlink, and never blocking on a FIFO planted in place of a file (the
+// fstat that follows refuses it).
+const openFlags = fsx.NoFollow | fsx.NonBlock
 
 // openFile opens a store file for reading, refusing anything but a
 // regular file of the current user that only they can read. A missing
@@ -62,7 +44,7 @@ func openFile(path, what string) (*os.File, error) {
 	}
 	f, err := os.OpenFile(path, os.O_RDONLY|openFlags, 0)
 	if err != nil {
-		if isSymlinkErr(err) {
+		if fsx.IsLinkErr(err) {
 			return nil, linkError(path, what)
 		}
 		return nil, err
@@ -87,10 +69,10 @@ func checkFile(path, what string, st fs.FileInfo) error {
 	if !st.Mode().IsRegular() {
 		return fmt.Errorf("the %s %s is not a regular file; remove it (`rm %s`)", what, path, path)
 	}
-	if err := checkOwner(path, what, st); err != nil {
+	if err := storeDir.CheckOwner(what, path, st); err != nil {
 		return err
 	}
-	if perm := st.Mode().Perm(); checkMode && perm&0o077 != 0 {
+	if perm := st.Mode().Perm(); fsx.PermsMatter && perm&0o077 != 0 {
 		return fmt.Errorf("the %s %s is readable by other users (mode %04o); run `chmod 600 %s`", what, path, perm, path)
 	}
 	return nil
@@ -98,7 +80,7 @@ func checkFile(path, what string, st fs.FileInfo) error {
 
 // checkNoLink refuses a symlink where open has no O_NOFOLLOW to do it.
 func checkNoLink(path, what string) error {
-	if openFlags != 0 {
+	if fsx.NoFollow != 0 {
 		return nil
 	}
 	st, err := os.Lstat(path)
@@ -108,30 +90,6 @@ func checkNoLink(path, what string) error {
 	return nil
 }
 
-func checkOwner(path, what string, st fs.FileInfo) error {
-	owner, me, ok := ownerOf(st)
-	if !ok || owner == me {
-		return nil
-	}
-	if what == "directory" {
-		what = "token store directory"
-	}
-	return fmt.Errorf("the %s %s is owned by uid %d, not by you (uid %d); sbctl keeps secrets only in files of its own user: if it is yours, run `chown %d %s`; if not, move it away and let sbctl create a new one (or set XDG_DATA_HOME)", what, path, owner, me, me, path)
-}
-
 func linkError(path, what string) error {
-	if what == "directory" {
-		return fmt.Errorf("the token store directory %s is a symbolic link; sbctl does not follow links where it keeps secrets: replace it with a real directory (`rm %s && mkdir -m 700 %s`, then move the files over), or set XDG_DATA_HOME to the place you wanted", path, path, path)
-	}
 	return fmt.Errorf("the %s %s is a symbolic link; sbctl does not follow links where it keeps secrets: put the file it points to in its place, or remove the link (`rm %s`; the profiles it held then need `sbctl reauth`)", what, path, path)
-}
-
-// mkdirPrivate creates path 0700 unless it exists. Mkdir does not follow a
-// symlink in the last element (it fails with "exists"), and checkDir then
-// refuses the link, so no directory is created or changed through one.
-func mkdirPrivate(path string) error {
-	if err := os.Mkdir(path, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-		return err
-	}
-	return checkDir(path, true)
 }

@@ -182,6 +182,30 @@ func TestSecurity31ForeignOwnedStoreRefused(t *testing.T) {
 	})
 }
 
+// The old store's lock file swapped for a symlink is refused with the
+// fix. Before, every failure to take it read "another sbctl holds the
+// lock", which no retry ends; and tokens.json stays, still the truth.
+func TestSecurity31SymlinkedLegacyLockRefused(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "sbctl")
+	writeLegacy(t, dir, legacyItems(1))
+	decoy := filepath.Join(t.TempDir(), "decoy")
+	if err := os.WriteFile(decoy, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	lock := filepath.Join(dir, "tokens.json.lock")
+	if err := os.Symlink(decoy, lock); err != nil {
+		t.Fatal(err)
+	}
+	f := NewFile(dir, nil)
+	err := f.Set(context.Background(), ProfileKey("a"), "x")
+	checkRefused(t, err, lock, "symbolic link", "rm "+lock)
+	if strings.Contains(err.Error(), "another sbctl holds") {
+		t.Errorf("a symlink reported as a held lock: %v", err)
+	}
+	checkItems(t, f, legacyItems(1))
+}
+
 // checkRefused: err is a refusal that names path and says how to fix it
 // (and is not "not found", which would make the profile look
 // disconnected).

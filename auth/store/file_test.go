@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/sbctl/sbctl/auth"
+	"github.com/sbctl/sbctl/auth/fsx"
 )
 
 func TestFileStore(t *testing.T) {
@@ -40,7 +41,7 @@ func TestFileStore(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if checkMode && st.Mode().Perm() != want {
+		if fsx.PermsMatter && st.Mode().Perm() != want {
 			t.Errorf("%s: mode %v, want %v", path, st.Mode().Perm(), want)
 		}
 	}
@@ -58,7 +59,7 @@ func TestFileStore(t *testing.T) {
 	if err := f.Delete(ctx, ProfileKey("never-there")); err != nil {
 		t.Errorf("deleting a missing key: %v", err)
 	}
-	if !checkMode {
+	if !fsx.PermsMatter {
 		return // permission bits are not the access control here
 	}
 	// A file others can read is refused, not used.

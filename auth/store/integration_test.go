@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sbctl/sbctl/auth"
+	"github.com/sbctl/sbctl/auth/testkit"
 )
 
 // realKeyring returns the system keychain under a throwaway service name,
@@ -105,44 +105,13 @@ func TestRequireKeyringSwitch(t *testing.T) {
 	forgetSessionBus(t)
 
 	t.Setenv("SBCTL_REQUIRE_KEYRING", "")
-	o := runOutcome(t, func(tb testing.TB) { realKeyring(tb) })
-	if o.failed != "" || !strings.Contains(o.skipped, "no usable keychain") {
-		t.Fatalf("without the switch: skipped %q, failed %q; want a skip", o.skipped, o.failed)
+	o := testkit.RunOutcome(t, func(tb testing.TB) { realKeyring(tb) })
+	if o.Failed != "" || !strings.Contains(o.Skipped, "no usable keychain") {
+		t.Fatalf("without the switch: skipped %q, failed %q; want a skip", o.Skipped, o.Failed)
 	}
 	t.Setenv("SBCTL_REQUIRE_KEYRING", "1")
-	o = runOutcome(t, func(tb testing.TB) { realKeyring(tb) })
-	if !strings.Contains(o.failed, "SBCTL_REQUIRE_KEYRING=1 but the keychain is unusable") || o.skipped != "" {
-		t.Fatalf("with SBCTL_REQUIRE_KEYRING=1: skipped %q, failed %q; want a failure", o.skipped, o.failed)
+	o = testkit.RunOutcome(t, func(tb testing.TB) { realKeyring(tb) })
+	if !strings.Contains(o.Failed, "SBCTL_REQUIRE_KEYRING=1 but the keychain is unusable") || o.Skipped != "" {
+		t.Fatalf("with SBCTL_REQUIRE_KEYRING=1: skipped %q, failed %q; want a failure", o.Skipped, o.Failed)
 	}
-}
-
-// outcomeTB stands in for the testing.TB of a helper that may skip or fail
-// the test, so that a test can check which it did. Like the real methods,
-// Skipf and Fatalf stop the helper's goroutine.
-type outcomeTB struct {
-	testing.TB
-	skipped, failed string
-}
-
-func (o *outcomeTB) Helper() {}
-func (o *outcomeTB) Skipf(f string, args ...any) {
-	o.skipped = fmt.Sprintf(f, args...)
-	runtime.Goexit()
-}
-func (o *outcomeTB) Fatalf(f string, args ...any) {
-	o.failed = fmt.Sprintf(f, args...)
-	runtime.Goexit()
-}
-
-// runOutcome runs f with an outcomeTB on its own goroutine and reports what
-// it did.
-func runOutcome(t *testing.T, f func(testing.TB)) *outcomeTB {
-	o := &outcomeTB{TB: t}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		f(o)
-	}()
-	<-done
-	return o
 }

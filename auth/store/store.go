@@ -1,6 +1,3 @@
-// Package store keeps secrets (profile tokens, client secrets): in the OS
-// keychain by default, or in a plain file only when the user explicitly asks
-// for it. There is never a silent fallback from one to the other.
 package store
 
 import (
