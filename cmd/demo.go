@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"time"
@@ -78,7 +79,7 @@ func runDemo(ctx context.Context, o *demoOptions) error {
 	}
 	fmt.Fprintf(o.IO.ErrOut, "sbctl demo: sandbox %s, tokens in the %s.\n", srv.Issuer(), storeNote)
 
-	if !(o.IO.InTTY && o.IO.ErrTTY && o.IO.OutTTY) {
+	if !o.IO.CanRunTUI() {
 		views, err := m.List(ctx, profiles.Filter{})
 		if err != nil {
 			return err
@@ -93,7 +94,7 @@ func runDemo(ctx context.Context, o *demoOptions) error {
 	if o.SystemBrowser {
 		opener = nil
 	}
-	return o.RunTUI(ctx, m, tui.Options{Browser: opener, Title: "sbctl demo — a throwaway workspace"})
+	return o.RunTUI(ctx, m, tui.Options{Browser: opener, Title: "sbctl demo — a throwaway workspace", NoColor: o.IO.TUINoColor()})
 }
 
 // demoStore is the keychain under a service of the demo's own when one is
@@ -130,6 +131,64 @@ func (t *trackingStore) Set(ctx context.Context, key, value string) error {
 	return t.TokenStore.Set(ctx, key, value)
 }
 
+// demoProfile is one profile of the demo workspace and how it gets its
+// status: a sandbox grant (ok until the sandbox kills it), an imported
+// long-lived token (expiring or expired by its expiry), or nothing (not
+// connected).
+type demoProfile struct {
+	name, provider, group string
+	subject               string        // a sandbox account: the profile gets a grant
+	imported              time.Duration // else, if set: a long-lived token ending this far from now
+}
+
+// demoProfiles puts every status of SPEC §4 on screen, in three groups and
+// enough rows (33) that sorting, filtering, batch actions and scrolling
+// show: the first seven are the classic cast; the fleet around them is
+// mostly healthy, as a real one is.
+func demoProfiles() []demoProfile {
+	day := 24 * time.Hour
+	list := []demoProfile{
+		{name: "acme-x", provider: "sandbox", group: "marketing", subject: "acme"},
+		{name: "広報アカウント", provider: "sandbox", group: "marketing", subject: "kouhou"},
+		{name: "acme-fb", provider: "legacy", group: "marketing", imported: 2 * day},
+		{name: "acme-ig", provider: "legacy", group: "marketing", imported: -26 * time.Hour},
+		{name: "acme-li", provider: "sandbox", group: "support", subject: "li-user"},
+		{name: "acme-yt", provider: "sandbox", group: "support", subject: "yt-user"},
+		{name: "acme-tt", provider: "sandbox", group: "support"},
+		// Signs in by pasting the address the browser ends on (SSH, no
+		// loopback): the TUI shows a paste field.
+		{name: "acme-threads", provider: "sandbox-manual", group: "support", subject: "threads"},
+		// Its network cannot be reached: the last check could not be
+		// completed, so the status is unknown (SPEC §4), never ok.
+		{name: "acme-pin", provider: "offline", group: "regional", subject: "pin"},
+	}
+	networks := []string{"instagram", "facebook", "threads", "linkedin", "x", "youtube", "tiktok", "pinterest"}
+	regions := []struct{ code, group string }{{"us", "marketing"}, {"eu", "regional"}, {"jp", "regional"}}
+	n := 0
+	for _, r := range regions {
+		for _, nw := range networks {
+			p := demoProfile{name: nw + "-" + r.code, provider: "sandbox", group: r.group, subject: nw + "-" + r.code}
+			switch n % 9 {
+			case 4:
+				p.provider, p.subject, p.imported = "legacy", "", time.Duration(3+n%4)*day // expiring
+			case 7:
+				p.provider, p.subject, p.imported = "legacy", "", 45*day // ok, no refresh
+			}
+			list = append(list, p)
+			n++
+		}
+	}
+	return list
+}
+
+// demoDeaths are the sandbox accounts that die at the network after they
+// connected (the password changed, the app was removed): verify notices,
+// as it would in a morning cron job.
+var demoDeaths = struct{ passwordChanged, revoked []string }{
+	passwordChanged: []string{"li-user", "tiktok-eu"},
+	revoked:         []string{"yt-user", "facebook-jp"},
+}
+
 // buildDemoWorkspace writes the demo config and connects its profiles so
 // that every status of SPEC §4 is on screen.
 func buildDemoWorkspace(ctx context.Context, dir string, srv *sandbox.Server, st profiles.TokenStore, now func() time.Time) (*profiles.Manager, error) {
@@ -138,21 +197,34 @@ func buildDemoWorkspace(ctx context.Context, dir string, srv *sandbox.Server, st
 providers:
   sandbox:
     type: oidc
-    issuer: %s
+    issuer: %[1]s
     client_id: sbctl-demo
     scopes: [openid, offline_access, profile]
+  sandbox-manual:    # sign in by pasting the address (as over SSH)
+    type: oidc
+    issuer: %[1]s
+    client_id: sbctl-demo
+    scopes: [openid, offline_access, profile]
+    redirect: manual
   legacy:            # long-lived tokens without refresh, imported with --with-token
     type: oauth2
-    auth_url: %s
-    token_url: %s
-    revoke_url: %s
+    auth_url: %[2]s
+    token_url: %[3]s
+    revoke_url: %[4]s
     client_id: sbctl-demo-legacy
+  offline:           # a network that cannot be reached right now
+    type: oidc
+    issuer: %[5]s
+    client_id: sbctl-demo
+    scopes: [openid, offline_access, profile]
 groups:
   marketing:
     description: Brand accounts
   support:
     description: Customer care
-`, srv.Issuer(), md.AuthorizationEndpoint, md.TokenEndpoint, md.RevocationEndpoint)
+  regional:
+    description: Regional teams (EU, Japan)
+`, srv.Issuer(), md.AuthorizationEndpoint, md.TokenEndpoint, md.RevocationEndpoint, unreachableIssuer())
 	cfgPath := filepath.Join(dir, "config.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		return nil, err
@@ -162,55 +234,66 @@ groups:
 		return nil, err
 	}
 	t0 := now()
-	grant := func(sub string) (*profiles.ImportedToken, error) {
-		tr, err := srv.Issue(sandbox.IssueRequest{ClientID: "sbctl-demo", Subject: sub, Scopes: []string{"openid", "offline_access", "profile"}})
+	var granted []string
+	for _, p := range demoProfiles() {
+		spec := profiles.AddSpec{Name: p.name, Provider: p.provider, Groups: []string{p.group}}
+		tok, err := demoToken(srv, p, t0)
+		switch {
+		case err != nil:
+			return nil, err
+		case tok == nil:
+			err = m.AddUnconnected(ctx, spec)
+		default:
+			err = m.AddWithToken(ctx, spec, tok)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if p.subject != "" {
+			granted = append(granted, p.name)
+		}
+	}
+	var kills []error
+	for _, sub := range demoDeaths.passwordChanged {
+		kills = append(kills, srv.ChangePassword(sub))
+	}
+	for _, sub := range demoDeaths.revoked {
+		kills = append(kills, srv.RevokeAccount(sub))
+	}
+	if err := errors.Join(kills...); err != nil {
+		return nil, err
+	}
+	if _, err := m.Verify(ctx, granted, false, 8); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// demoToken is a profile's token: a sandbox grant, an imported long-lived
+// token, or nil (not connected).
+func demoToken(srv *sandbox.Server, p demoProfile, t0 time.Time) (*profiles.ImportedToken, error) {
+	switch {
+	case p.subject != "":
+		tr, err := srv.Issue(sandbox.IssueRequest{ClientID: "sbctl-demo", Subject: p.subject, Scopes: []string{"openid", "offline_access", "profile"}})
 		if err != nil {
 			return nil, err
 		}
 		return &profiles.ImportedToken{AccessToken: tr.AccessToken, RefreshToken: tr.RefreshToken, TokenType: "Bearer", IDToken: tr.IDToken,
 			Expiry: t0.Add(time.Duration(tr.ExpiresIn) * time.Second), RefreshExpiry: t0.Add(time.Duration(tr.RefreshTokenExpiresIn) * time.Second), ObtainedAt: t0}, nil
+	case p.imported != 0:
+		return &profiles.ImportedToken{AccessToken: "demo-long-lived-" + hex.EncodeToString([]byte(p.name)), TokenType: "Bearer", Expiry: t0.Add(p.imported), ObtainedAt: t0.Add(-50 * 24 * time.Hour)}, nil
 	}
-	type demoProfile struct {
-		name, provider, group string
-		token                 func() (*profiles.ImportedToken, error)
+	return nil, nil
+}
+
+// unreachableIssuer is an address on this machine where nothing listens:
+// a port the kernel gave us and we closed at once.
+func unreachableIssuer() string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "http://127.0.0.1:9" // discard: refused on any sane machine
 	}
-	imported := func(expiry time.Duration) func() (*profiles.ImportedToken, error) {
-		return func() (*profiles.ImportedToken, error) {
-			return &profiles.ImportedToken{AccessToken: "demo-long-lived-" + hex.EncodeToString([]byte(expiry.String())), TokenType: "Bearer", Expiry: t0.Add(expiry), ObtainedAt: t0.Add(-50 * 24 * time.Hour)}, nil
-		}
-	}
-	list := []demoProfile{
-		{"acme-x", "sandbox", "marketing", func() (*profiles.ImportedToken, error) { return grant("acme") }},
-		{"広報アカウント", "sandbox", "marketing", func() (*profiles.ImportedToken, error) { return grant("kouhou") }},
-		{"acme-fb", "legacy", "marketing", imported(2 * 24 * time.Hour)},
-		{"acme-ig", "legacy", "marketing", imported(-26 * time.Hour)},
-		{"acme-li", "sandbox", "support", func() (*profiles.ImportedToken, error) { return grant("li-user") }},
-		{"acme-yt", "sandbox", "support", func() (*profiles.ImportedToken, error) { return grant("yt-user") }},
-		{"acme-tt", "sandbox", "support", nil},
-	}
-	for _, p := range list {
-		spec := profiles.AddSpec{Name: p.name, Provider: p.provider, Groups: []string{p.group}}
-		if p.token == nil {
-			if err := m.AddUnconnected(ctx, spec); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		tok, err := p.token()
-		if err != nil {
-			return nil, err
-		}
-		if err := m.AddWithToken(ctx, spec, tok); err != nil {
-			return nil, err
-		}
-	}
-	// Two accounts die at the network: the password changed, the app was
-	// removed. Verify notices, as it would in a morning cron job.
-	if err := errors.Join(srv.ChangePassword("li-user"), srv.RevokeAccount("yt-user")); err != nil {
-		return nil, err
-	}
-	if _, err := m.Verify(ctx, []string{"acme-x", "広報アカウント", "acme-li", "acme-yt"}, false, 4); err != nil {
-		return nil, err
-	}
-	return m, nil
+	addr := l.Addr().String()
+	_ = l.Close()
+	return "http://" + addr
 }

@@ -3,10 +3,13 @@ package cmd
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/sbctl/sbctl/auth/sandbox"
 	"github.com/sbctl/sbctl/profiles"
 )
 
@@ -92,5 +95,56 @@ func TestTrackingStoreRemembersWrites(t *testing.T) {
 	}
 	if strings.Join(keys, " ") != "profile:a client:b" {
 		t.Errorf("keys = %v", keys)
+	}
+}
+
+// TestDemoWorkspaceShowsEverything: the demo has every status of SPEC §4
+// (unknown included), a manual-mode profile, and enough profiles in three
+// groups that sorting, filtering, batch actions and scrolling show.
+func TestDemoWorkspaceShowsEverything(t *testing.T) {
+	t.Parallel()
+	srv, err := sandbox.New(sandbox.Options{AutoApprove: true, AccessTTL: time.Hour, RefreshTTL: 30 * 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	dir := t.TempDir()
+	st, err := profiles.OpenStore(profiles.StoreOptions{Kind: profiles.StoreFile, FileDir: filepath.Join(dir, "data")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := buildDemoWorkspace(t.Context(), dir, srv, st, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	views, err := m.List(t.Context(), profiles.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(views) < 30 {
+		t.Errorf("%d profiles, want at least 30", len(views))
+	}
+	statuses := map[profiles.Status]int{}
+	groups := map[string]int{}
+	for _, v := range views {
+		statuses[v.Status]++
+		for _, g := range v.Groups {
+			groups[g]++
+		}
+	}
+	for _, s := range profiles.Statuses {
+		if statuses[s] == 0 {
+			t.Errorf("no profile is %s: %v", s, statuses)
+		}
+	}
+	if len(groups) < 3 {
+		t.Errorf("groups %v, want three", groups)
+	}
+	mode, err := m.SignInModeOf("acme-threads", profiles.SignInDefault)
+	if err != nil || mode != profiles.SignInManual {
+		t.Errorf("acme-threads signs in with %q (%v), want manual", mode, err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -100,6 +101,27 @@ func (s *IOStreams) ColorOut() io.Writer {
 func (s *IOStreams) ColorErr() io.Writer {
 	return &colorprofile.Writer{Forward: s.ErrOut, Profile: s.ErrProfile}
 }
+
+// CanRunTUI reports whether the full-screen view can be drawn: every
+// stream is a terminal and the terminal does not call itself dumb (no
+// cursor addressing, no alternate screen).
+func (s *IOStreams) CanRunTUI() bool {
+	return s.InTTY && s.OutTTY && s.ErrTTY && !s.dumbTerminal()
+}
+
+func (s *IOStreams) dumbTerminal() bool {
+	term := ""
+	for _, kv := range s.Env {
+		if v, ok := strings.CutPrefix(kv, "TERM="); ok {
+			term = v // the last one wins, as in getenv
+		}
+	}
+	return term == "dumb"
+}
+
+// TUINoColor reports whether the full-screen view, drawn on ErrOut, must
+// not colour: --no-color, $NO_COLOR or a terminal without colour.
+func (s *IOStreams) TUINoColor() bool { return s.ErrProfile <= colorprofile.ASCII }
 
 // ColorEnabled reports whether Out shows colour.
 func (s *IOStreams) ColorEnabled() bool { return s.Profile > colorprofile.ASCII }

@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 
 	"charm.land/lipgloss/v2"
 	"charm.land/lipgloss/v2/table"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 	"gopkg.in/yaml.v3"
 
 	"github.com/sbctl/sbctl/profiles"
@@ -171,4 +174,41 @@ func renderTable(w io.Writer, tty bool, headers []string, rows [][]string, cellS
 	}
 	_, err := fmt.Fprintln(w, strings.Join(lines, "\n"))
 	return err
+}
+
+// TerminalWidth is how many columns a table on Out may take: $COLUMNS when
+// it is set (a user's choice, and how tests size a fake terminal), else
+// the terminal's width. 0 when Out is not a terminal or its width is
+// unknown: no limit, so a pipe gets the whole table for scripts to parse.
+func (s *IOStreams) TerminalWidth() int {
+	if !s.OutTTY {
+		return 0
+	}
+	return terminalWidth(s.Out, s.Env)
+}
+
+// errTerminalWidth is the same for ErrOut.
+func (s *IOStreams) errTerminalWidth() int {
+	if !s.ErrTTY {
+		return 0
+	}
+	return terminalWidth(s.ErrOut, s.Env)
+}
+
+func terminalWidth(w io.Writer, env []string) int {
+	cols := ""
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "COLUMNS="); ok {
+			cols = v // the last one wins, as in getenv
+		}
+	}
+	if n, err := strconv.Atoi(cols); err == nil && n > 0 {
+		return n
+	}
+	if f, ok := w.(*os.File); ok {
+		if n, _, err := term.GetSize(int(f.Fd())); err == nil && n > 0 {
+			return n
+		}
+	}
+	return 0
 }

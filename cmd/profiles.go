@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/spf13/cobra"
 
 	"github.com/sbctl/sbctl/profiles"
@@ -148,6 +149,11 @@ var profileHeaders = []string{
 	profiles.ColReason:   "REASON",
 }
 
+// printProfileTable prints the profiles as a table. A pipe gets every
+// column in full (scripts parse it); a terminal of known width gets the
+// columns that fit, by the rule the TUI follows too (profiles.FitColumns):
+// NAME cut first, then PROVIDER, ACCOUNT and GROUPS dropped, and the
+// reason folded into the status cell rather than lost.
 func printProfileTable(ios *IOStreams, views []profiles.View) error {
 	now := ios.Now()
 	st := newStyles()
@@ -163,9 +169,70 @@ func printProfileTable(ios *IOStreams, views []profiles.View) error {
 		row[profiles.ColReason] = profiles.Dash(deref(v.Reason))
 		rows[i] = row
 	}
-	return renderTable(ios.ColorOut(), ios.OutTTY, profileHeaders, rows, func(row, col int) lipgloss.Style {
-		return st.tone(views[row].CellTone(profiles.Column(col)))
+	headers, cols := profileHeaders, allColumns()
+	if width := ios.TerminalWidth(); width > 0 {
+		fit := profiles.FitColumns(width, measureProfileTable(rows, views))
+		headers, rows = fitProfileTable(fit, rows, views)
+		cols = fit.Columns
+	}
+	return renderTable(ios.ColorOut(), ios.OutTTY, headers, rows, func(row, col int) lipgloss.Style {
+		return st.tone(views[row].CellTone(cols[col]))
 	})
+}
+
+func allColumns() []profiles.Column {
+	cols := make([]profiles.Column, profiles.NumColumns)
+	for i := range cols {
+		cols[i] = profiles.Column(i)
+	}
+	return cols
+}
+
+// measureProfileTable is what FitColumns needs: each column's widest cell
+// (its header included) and the widest status cell with the reason in it.
+func measureProfileTable(rows [][]string, views []profiles.View) profiles.ColumnWidths {
+	var m profiles.ColumnWidths
+	for c, h := range profileHeaders {
+		m.Natural[c] = lipgloss.Width(h)
+	}
+	m.Folded = m.Natural[profiles.ColStatus]
+	for i, row := range rows {
+		for c, cell := range row {
+			m.Natural[c] = max(m.Natural[c], lipgloss.Width(cell))
+		}
+		m.Folded = max(m.Folded, lipgloss.Width(profiles.StatusWithReason(&views[i])))
+	}
+	return m
+}
+
+// fitProfileTable keeps fit's columns, each cell cut to its width with an
+// ellipsis; with the reason folded, the status cell carries it.
+func fitProfileTable(fit profiles.ColumnFit, rows [][]string, views []profiles.View) ([]string, [][]string) {
+	headers := make([]string, len(fit.Columns))
+	for i, c := range fit.Columns {
+		headers[i] = cutCell(profileHeaders[c], fit.Widths[i])
+	}
+	out := make([][]string, len(rows))
+	for r, row := range rows {
+		cells := make([]string, len(fit.Columns))
+		for i, c := range fit.Columns {
+			s := row[c]
+			if c == profiles.ColStatus && fit.FoldReason {
+				s = profiles.StatusWithReason(&views[r])
+			}
+			cells[i] = cutCell(s, fit.Widths[i])
+		}
+		out[r] = cells
+	}
+	return headers, out
+}
+
+// cutCell cuts s to w cells, marking the cut with "…".
+func cutCell(s string, w int) string {
+	if lipgloss.Width(s) <= w {
+		return s
+	}
+	return ansi.Truncate(s, w, "…")
 }
 
 func deref(s *string) string {
@@ -194,7 +261,13 @@ func printSummary(ios *IOStreams, views []profiles.View, window time.Duration) {
 	if n := len(r.Unknown); n > 0 {
 		parts = append(parts, fmt.Sprintf("%d unknown (could not be checked)", n))
 	}
-	fmt.Fprintf(w, "\n%s of %d profiles. %s\n", strings.Join(parts, ", "), len(views), nextStep(r))
+	text := fmt.Sprintf("%s of %d profiles. %s", strings.Join(parts, ", "), len(views), nextStep(r))
+	if width := ios.errTerminalWidth(); width > 0 {
+		// Broken at spaces by us rather than anywhere by the terminal,
+		// like the table above it.
+		text = ansi.Wrap(text, width, "")
+	}
+	fmt.Fprintf(w, "\n%s\n", text)
 }
 
 // nextStep is the command that helps most with what r found.

@@ -126,6 +126,7 @@ func (f *Factory) holdWarnings() (flush func()) {
 type tuiOptions struct {
 	Manager func() (*profiles.Manager, error)
 	RunTUI  func(ctx context.Context, m *profiles.Manager, o tui.Options) error
+	NoColor bool
 }
 
 // runTUI opens the full-screen view on the user's own profiles.
@@ -134,7 +135,21 @@ func runTUI(ctx context.Context, opts *tuiOptions) error {
 	if err != nil {
 		return err
 	}
-	return opts.RunTUI(ctx, m, tui.Options{})
+	return opts.RunTUI(ctx, m, tui.Options{NoColor: opts.NoColor})
+}
+
+// runPlainList prints every profile as `sbctl profiles list` does, for a
+// terminal that cannot show the full-screen view.
+func runPlainList(ctx context.Context, f *Factory) error {
+	m, err := f.Manager()
+	if err != nil {
+		return err
+	}
+	views, err := m.List(ctx, profiles.Filter{})
+	if err != nil {
+		return err
+	}
+	return printProfileTable(f.IO, views)
 }
 
 // Main runs sbctl with the process's arguments and returns its exit code.
@@ -287,9 +302,14 @@ in a throwaway workspace.`,
 			if !(f.IO.InTTY && f.IO.OutTTY && f.IO.ErrTTY) {
 				return c.Help()
 			}
+			if !f.IO.CanRunTUI() {
+				// A terminal that cannot draw a full screen (TERM=dumb)
+				// gets the list, as a pipe would.
+				return runPlainList(c.Context(), f)
+			}
 			flush := f.holdWarnings()
 			defer flush()
-			return runTUI(c.Context(), &tuiOptions{Manager: f.Manager, RunTUI: f.RunTUI})
+			return runTUI(c.Context(), &tuiOptions{Manager: f.Manager, RunTUI: f.RunTUI, NoColor: f.IO.TUINoColor()})
 		},
 	}
 	root.SetFlagErrorFunc(flagUsageErr)
@@ -304,7 +324,7 @@ in a throwaway workspace.`,
 		c.GroupID = "main"
 		root.AddCommand(c)
 	}
-	for _, c := range []*cobra.Command{newProvidersCmd(f), newSandboxCmd(f), newDemoCmd(f, nil), newDoctorCmd(f, nil), newVersionCmd(f, nil)} {
+	for _, c := range []*cobra.Command{newInitCmd(f, nil), newProvidersCmd(f), newSandboxCmd(f), newDemoCmd(f, nil), newDoctorCmd(f, nil), newVersionCmd(f, nil)} {
 		c.GroupID = "setup"
 		root.AddCommand(c)
 	}

@@ -36,11 +36,8 @@ func (s AddSpec) normalized() AddSpec {
 // validateAdd checks a new profile against the config before anything is
 // written, so a bad name or provider changes nothing.
 func (m *Manager) validateAdd(s AddSpec) error {
-	if err := config.ValidateName("profile", s.Name); err != nil {
-		return &UsageError{Msg: err.Error()}
-	}
-	if p, ok := m.config().Profile(s.Name); ok {
-		return &UsageError{Msg: fmt.Sprintf("profile %q already exists (%s:%d); pick another name, or run `sbctl reauth %s` to reconnect it", s.Name, m.config().Path, p.Line, s.Name)}
+	if err := m.CheckProfileName(s.Name); err != nil {
+		return err
 	}
 	if s.Provider == "" {
 		return &UsageError{Msg: "a provider is required: name an entry of `providers:` in " + m.config().Path}

@@ -49,12 +49,7 @@ func (e *NotFoundError) Error() string {
 }
 
 // Profile looks a profile up, or returns a NotFoundError with suggestions.
-func (m *Manager) Profile(name string) (*config.Profile, error) {
-	if p, ok := m.config().Profile(name); ok {
-		return p, nil
-	}
-	return nil, &NotFoundError{Kind: "profile", Name: name, Similar: config.Closest(name, m.config().ProfileNames())}
-}
+func (m *Manager) Profile(name string) (*config.Profile, error) { return m.lookupProfile(name) }
 
 // Group looks a group up, or returns a NotFoundError with suggestions.
 func (m *Manager) Group(name string) (*config.Group, error) {

@@ -41,8 +41,13 @@ func ParseStatus(s string) (Status, error) {
 	return "", &UsageError{Msg: fmt.Sprintf("unknown status %q: use one of %s%s", s, strings.Join(names, ", "), config.DidYouMean(s, names))}
 }
 
-// List evaluates every profile that matches the filter, in config order.
+// List evaluates every profile that matches the filter, in config order,
+// as the config file says now: it is reloaded first if it changed (a
+// stat tells), so a long-running front end lists what another shell added
+// or removed. A file that cannot be used is warned about and the last good
+// config listed.
 func (m *Manager) List(ctx context.Context, f Filter) ([]View, error) {
+	m.refreshConfig()
 	if f.Group != "" {
 		if _, err := m.Group(f.Group); err != nil {
 			return nil, err

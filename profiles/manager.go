@@ -1,9 +1,12 @@
 package profiles
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -54,14 +57,35 @@ func sleepContext(ctx context.Context, d time.Duration) error {
 
 // Manager runs the operations on profiles that the CLI and the TUI share.
 type Manager struct {
-	// cfg is the config as last read or written; an edit replaces it
-	// (under cfgMu), so it is read through config().
-	cfgMu sync.RWMutex
-	cfg   *config.Config
+	// cfg is the config as last read or written; an edit or a reload
+	// replaces it (under cfgMu), so it is read through config(). cfgGen
+	// counts the replacements, so a reload that read the file before an
+	// edit wrote it does not put the older text back; stamp is what the
+	// file looked like when cfg (or a reload that failed) was read, and
+	// gone the profiles a replacement took out (see reload.go).
+	cfgMu  sync.RWMutex
+	cfg    *config.Config
+	cfgGen uint64
+	stamp  configStamp
+	gone   map[string]bool
+
+	// reloadMu lets one reload read the file at a time; warnedReload is
+	// the failed reload last reported on warn (under reloadMu).
+	reloadMu     sync.Mutex
+	warnedReload string
+
 	State *StateFile
 	now   func() time.Time
-	warn  io.Writer
-	opts  Options
+	// warn is Options.Warn with every line also handed to the warnings'
+	// subscribers (Warnings).
+	warn     *warnTee
+	warnings *warnHub
+	opts     Options
+
+	// warnedStore is the store problem last warned about while rebuilding
+	// the state (rebuild.go): said once, not at every list.
+	storeWarnMu sync.Mutex
+	warnedStore string
 
 	storeOnce sync.Once
 	store     store.Store
@@ -88,11 +112,23 @@ func Open(opts Options) (*Manager, error) {
 	if opts.Sleep == nil {
 		opts.Sleep = sleepContext
 	}
-	cfg, err := config.Load(opts.ConfigPath, config.Options{Presets: PresetNames(), MustExist: opts.ConfigNamedBy != "", NamedBy: opts.ConfigNamedBy})
+	// The stat before the read: a change after it, even one the read
+	// caught, shows as a different file on the next check (reload.go).
+	stamp := statConfig(opts.ConfigPath)
+	cfg, err := config.Load(opts.ConfigPath, loadOptions(opts))
 	if err != nil {
 		return nil, err
 	}
-	return &Manager{cfg: cfg, State: NewStateFile(opts.StateDir), now: opts.Now, warn: opts.Warn, opts: opts}, nil
+	hub := &warnHub{}
+	return &Manager{
+		cfg: cfg, stamp: stamp, State: NewStateFile(opts.StateDir), now: opts.Now,
+		warn: &warnTee{out: opts.Warn, hub: hub}, warnings: hub, opts: opts,
+	}, nil
+}
+
+// loadOptions are how the config file is read, at Open and at each reload.
+func loadOptions(opts Options) config.Options {
+	return config.Options{Presets: PresetNames(), MustExist: opts.ConfigNamedBy != "", NamedBy: opts.ConfigNamedBy}
 }
 
 func (m *Manager) sleep(ctx context.Context, d time.Duration) error { return m.opts.Sleep(ctx, d) }
@@ -116,8 +152,145 @@ func (m *Manager) config() *config.Config {
 	return m.cfg
 }
 
+// setConfig adopts the config an edit just wrote. The file's stamp is
+// forgotten: the next check reads the file once (finding this very text,
+// or what another program saved since).
 func (m *Manager) setConfig(c *config.Config) {
 	m.cfgMu.Lock()
-	m.cfg = c
+	m.replaceConfigLocked(c)
+	m.stamp = configStamp{}
 	m.cfgMu.Unlock()
+}
+
+// replaceConfigLocked puts c in place of the config and remembers which
+// profiles it no longer has, so an action on one of them can say it was
+// removed. The caller holds cfgMu.
+func (m *Manager) replaceConfigLocked(c *config.Config) {
+	if m.cfg != nil {
+		for _, name := range m.cfg.ProfileNames() {
+			if _, ok := c.Profile(name); !ok {
+				if m.gone == nil {
+					m.gone = map[string]bool{}
+				}
+				m.gone[name] = true
+			}
+		}
+	}
+	for _, name := range c.ProfileNames() {
+		delete(m.gone, name)
+	}
+	m.cfg = c
+	m.cfgGen++
+}
+
+// Warning is one warning the Manager gave while it worked: the line it
+// wrote to Options.Warn, without a leading "warning: ". A front end that
+// cannot print while it runs (the TUI owns the screen) shows these as they
+// come (Warnings), instead of after it closes.
+type Warning struct {
+	Text string
+	// StoreUnavailable: the token store could not be used (a locked
+	// keychain), so the profiles' statuses are unknown until it can be;
+	// Text says how to fix it.
+	StoreUnavailable bool
+	// StateRebuilt: the state file was damaged and is rebuilt from the
+	// token store; the rebuilt profiles are unknown until checked.
+	StateRebuilt bool
+	// Err is the error the warning is about, when there is one: a
+	// *ConfigReloadError for a config file that changed and cannot be used.
+	Err error
+}
+
+// Warnings delivers the Manager's warnings from now until ctx ends, when
+// the channel is closed. They are still written to Options.Warn. A reader
+// that falls behind loses warnings rather than holding up an operation:
+// the channel buffers warnBuffer of them.
+func (m *Manager) Warnings(ctx context.Context) <-chan Warning {
+	return m.warnings.subscribe(ctx)
+}
+
+// warnOut writes a warning the Manager words itself: the line to
+// Options.Warn, the structured Warning to the subscribers.
+func (m *Manager) warnOut(w Warning) { m.warn.emit(w) }
+
+const warnBuffer = 32
+
+// warnHub hands warnings to the subscribers of Warnings.
+type warnHub struct {
+	mu   sync.Mutex
+	subs map[chan Warning]struct{}
+}
+
+func (h *warnHub) subscribe(ctx context.Context) <-chan Warning {
+	ch := make(chan Warning, warnBuffer)
+	if h == nil { // a Manager not made by Open (a test's stand-in) warns of nothing
+		context.AfterFunc(ctx, func() { close(ch) })
+		return ch
+	}
+	h.mu.Lock()
+	if h.subs == nil {
+		h.subs = map[chan Warning]struct{}{}
+	}
+	h.subs[ch] = struct{}{}
+	h.mu.Unlock()
+	context.AfterFunc(ctx, func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		delete(h.subs, ch)
+		close(ch)
+	})
+	return ch
+}
+
+// publish never blocks (see Warnings).
+func (h *warnHub) publish(w Warning) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for ch := range h.subs {
+		select {
+		case ch <- w:
+		default:
+		}
+	}
+}
+
+// warnTee is the Manager's warn writer: what the operations (and the
+// plain-file token store) write goes to Options.Warn and, line by line, to
+// the subscribers. Writes may come from several goroutines.
+type warnTee struct {
+	out io.Writer
+	hub *warnHub
+
+	mu      sync.Mutex
+	partial []byte
+}
+
+func (t *warnTee) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	t.partial = append(t.partial, p...)
+	var lines []string
+	for {
+		i := bytes.IndexByte(t.partial, '\n')
+		if i < 0 {
+			break
+		}
+		lines = append(lines, string(t.partial[:i]))
+		t.partial = t.partial[i+1:]
+	}
+	n, err := t.out.Write(p)
+	for _, l := range lines {
+		if l = strings.TrimSpace(strings.TrimPrefix(l, "warning: ")); l != "" {
+			t.hub.publish(Warning{Text: l})
+		}
+	}
+	t.mu.Unlock()
+	return n, err
+}
+
+// emit writes a whole warning line and hands w on as it is.
+func (t *warnTee) emit(w Warning) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	fmt.Fprintf(t.out, "warning: %s\n", w.Text)
+	t.hub.publish(w)
 }

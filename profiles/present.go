@@ -38,6 +38,8 @@ func Details(v View, now time.Time) []Field {
 	switch {
 	case v.Renewable:
 		add("Refresh token", WhenLong(v.RefreshExpiresAt, now, "yes, no expiry given"))
+	case storeWasUnreadable(v):
+		add("Refresh token", "not known (the token store could not be read)")
 	case v.Status != StatusNotConnected:
 		add("Refresh token", "none (a reauth is the only way to renew)")
 	}
@@ -98,8 +100,20 @@ func AdviceFor(v View) Advice {
 		a.Say = "Re-authenticate before it ends"
 	case ActionRecheck:
 		a.Say = "The last check could not be completed"
+		if storeWasUnreadable(v) {
+			// Asking the network would not help: the token is behind the
+			// store. Once it opens, the next check reads it.
+			a.Say = "Unlock the keychain, then check again"
+		}
 	}
 	return a
+}
+
+// storeWasUnreadable: the profile is unknown because its state was lost
+// while the token store could not be read (a locked keychain), not because
+// a network did not answer.
+func storeWasUnreadable(v View) bool {
+	return v.Status == StatusUnknown && strings.HasSuffix(v.Detail, storeUnavailableWhy)
 }
 
 // Column is a column of the profile table, in the order both front ends

@@ -84,6 +84,13 @@ func (m *Manager) Reauth(ctx context.Context, name string, o ReauthOptions) (Rea
 	}
 	acct, dataAccess := m.describeGrant(ctx, prov, tok)
 	res.Account = acct
+	// The sign-in took minutes: the profile may have been removed from the
+	// config meanwhile (another shell). Its new grant has no profile to
+	// live in, so it is revoked (best effort) and nothing is stored.
+	if _, err := m.Profile(name); err != nil {
+		_ = m.revokeAt(ctx, p.Provider, tok)
+		return res, err
+	}
 	if err := m.storeSignedIn(ctx, st, name, tok); err != nil {
 		return res, err
 	}

@@ -52,7 +52,7 @@ func (m *Manager) rebuildState(ctx context.Context, why error) (*State, error) {
 		if strings.Contains(why.Error(), errNotRegular.Error()) {
 			what = "is " + errNotRegular.Error()
 		}
-		fmt.Fprintf(m.warn, "the state file %s %s (kept as %s.corrupt); rebuilding it from the token store…\n", m.State.Path, what, m.State.Path)
+		m.warnOut(Warning{Text: fmt.Sprintf("the state file %s %s (kept as %s.corrupt); rebuilding it from the token store…", m.State.Path, what, m.State.Path), StateRebuilt: true})
 	}
 	st := &State{Version: stateVersion, Profiles: map[string]*Record{}}
 	s, err := m.Store()
@@ -94,19 +94,36 @@ func (m *Manager) rebuildState(ctx context.Context, why error) (*State, error) {
 	if err != nil {
 		fmt.Fprintf(m.warn, "warning: could not save the rebuilt state: %v\n", err)
 	}
+	m.storeWarnMu.Lock()
+	m.warnedStore = "" // the store answered: a later failure is news again
+	m.storeWarnMu.Unlock()
 	return st, nil
 }
 
 // unknownState is used when the state is lost and the store cannot be
 // asked: every profile is `unknown` rather than wrongly `not_connected`.
+// The warning carries the store's own fix (unlock the keychain…); a front
+// end that lists again and again (the TUI, every minute) gets it once for
+// as long as the problem stays the same.
 func (m *Manager) unknownState(cause error) *State {
-	fmt.Fprintf(m.warn, "warning: cannot rebuild the state: %v\n", cause)
+	text := fmt.Sprintf("cannot rebuild the state: %v", cause)
+	m.storeWarnMu.Lock()
+	fresh := text != m.warnedStore
+	m.warnedStore = text
+	m.storeWarnMu.Unlock()
+	if fresh {
+		m.warnOut(Warning{Text: text, StoreUnavailable: true, Err: cause})
+	}
 	st := &State{Version: stateVersion, Profiles: map[string]*Record{}}
 	for _, p := range m.config().Profiles {
-		st.Profiles[p.Name] = &Record{Connected: true, Unknown: true, LastError: "state lost and the token store is unavailable"}
+		st.Profiles[p.Name] = &Record{Connected: true, Unknown: true, LastError: storeUnavailableWhy}
 	}
 	return st
 }
+
+// storeUnavailableWhy is the detail of a profile whose state was lost
+// while the token store could not be read (AdviceFor words what to do).
+const storeUnavailableWhy = "the state file is lost and the token store could not be read"
 
 // rebuiltRecord is what a stored token alone says of its connection: the
 // network's last "no" when the token carries one (see auth.Token.Rejected),

@@ -109,7 +109,7 @@ func (m *Manager) selectProfiles(names []string, all bool) ([]*config.Profile, e
 		}
 	}
 	if all {
-		for _, p := range m.config().Profiles {
+		for _, p := range m.current().Profiles {
 			if !seen[p.Name] {
 				selected = append(selected, p)
 			}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/sbctl/sbctl/auth/store"
 )
@@ -15,12 +14,9 @@ func (m *Manager) SetClientSecret(ctx context.Context, provider, secret string) 
 	if _, err := m.Provider(provider); err != nil {
 		return err
 	}
-	secret = strings.TrimSpace(secret)
-	if secret == "" {
-		return &UsageError{Msg: "no client secret on stdin"}
-	}
-	if strings.ContainsAny(secret, "\r\n\t ") {
-		return &UsageError{Msg: "the client secret on stdin contains spaces or several lines; give the secret alone"}
+	secret, err := CheckClientSecret(secret)
+	if err != nil {
+		return err
 	}
 	s, err := m.Store()
 	if err != nil {

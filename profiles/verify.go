@@ -30,19 +30,38 @@ type VerifyResult struct {
 // and records the answers: a rejection marks the profile needs_reauth with
 // its reason; a temporary failure changes nothing but `unknown`.
 func (m *Manager) Verify(ctx context.Context, names []string, all bool, concurrency int) ([]VerifyResult, error) {
+	return m.VerifyWith(ctx, VerifyOptions{Names: names, All: all, Concurrency: concurrency})
+}
+
+// VerifyOptions select what VerifyWith asks about, as RefreshOptions do for
+// Refresh.
+type VerifyOptions struct {
+	// Names are checked; with All, every profile is (Names must still
+	// exist).
+	Names       []string
+	All         bool
+	Concurrency int // 0: DefaultConcurrency
+	// Progress is told of each answered profile (from several goroutines,
+	// one at a time), so a front end can show how far a long check is.
+	Progress func(done, total int, r VerifyResult)
+}
+
+// VerifyWith is Verify with every option.
+func (m *Manager) VerifyWith(ctx context.Context, o VerifyOptions) ([]VerifyResult, error) {
 	var selected []*config.Profile
-	if all {
+	if o.All {
 		selected = m.config().Profiles
 	}
-	for _, n := range names {
+	for _, n := range o.Names {
 		p, err := m.Profile(n)
 		if err != nil {
 			return nil, err
 		}
-		if !all {
+		if !o.All {
 			selected = append(selected, p)
 		}
 	}
+	concurrency := o.Concurrency
 	if concurrency == 0 {
 		concurrency = DefaultConcurrency
 	}
@@ -55,6 +74,7 @@ func (m *Manager) Verify(ctx context.Context, names []string, all bool, concurre
 	results := make([]VerifyResult, len(selected))
 	updates := make([]RenewResult, len(selected))
 	var mu sync.Mutex
+	done := 0
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(concurrency)
 	for i, p := range selected {
@@ -63,6 +83,10 @@ func (m *Manager) Verify(ctx context.Context, names []string, all bool, concurre
 			upd.at = m.now()
 			mu.Lock()
 			results[i], updates[i] = vr, upd
+			done++
+			if o.Progress != nil {
+				o.Progress(done, len(selected), vr)
+			}
 			mu.Unlock()
 			return nil
 		})

@@ -45,7 +45,7 @@ func tick() tea.Cmd {
 	return tea.Tick(reloadEvery, func(time.Time) tea.Msg { return tickMsg{} })
 }
 
-// opKind is what an operation does to the selected profile.
+// opKind is what an operation does to its profiles.
 type opKind int
 
 const (
@@ -54,23 +54,32 @@ const (
 	opVerify
 )
 
-// opEventMsg is news from a running operation: the authorization URL, or a
-// line the flow printed (e.g. "Could not open a browser: …").
+// opEventMsg is news from a running operation: the authorization URL, a
+// line the flow printed (e.g. "Could not open a browser: …"), or how far a
+// batch is.
 type opEventMsg struct {
 	id int
 	opEvent
 }
 
 type opEvent struct {
-	url  string
-	line string
+	url      string
+	line     string
+	progress *opProgress
+}
+
+// opProgress is a batch's count so far. Each event carries the whole count,
+// so one dropped on a full buffer is made good by the next.
+type opProgress struct {
+	done, total, failed int
 }
 
 // opDoneMsg ends an operation.
 type opDoneMsg struct {
 	id     int
 	kind   opKind
-	name   string
+	name   string   // the one profile, or "" for a batch
+	names  []string // every profile it ran on
 	reauth profiles.ReauthResult
 	renew  []profiles.RenewResult
 	verify []profiles.VerifyResult
@@ -105,6 +114,11 @@ func (e *opEvents) send(ev opEvent) {
 
 // OnURL is ReauthOptions.OnURL.
 func (e *opEvents) OnURL(u string) { e.send(opEvent{url: u}) }
+
+// progress tells how far a batch is.
+func (e *opEvents) progress(done, total, failed int) {
+	e.send(opEvent{progress: &opProgress{done: done, total: total, failed: failed}})
+}
 
 // Write is ReauthOptions.Stderr: the flow's messages become lines in the
 // TUI instead of bytes on the terminal the TUI is drawing on.
@@ -209,35 +223,46 @@ func (t *tracker) wait(limit time.Duration) {
 
 // operation is the running reauth, refresh or verify. One runs at a time:
 // the screen has one place for its URL and spinner, and a second sign-in
-// would fight the first for the browser.
+// would fight the first for the browser. A refresh or verify of several
+// profiles is one operation (one call through the domain's bounded pool);
+// several sign-ins are one operation each, one after another (batch.go).
 type operation struct {
 	id         int
 	kind       opKind
-	name       string
+	name       string   // the one profile; "" for a batch
+	names      []string // every profile it runs on
+	batch      int      // the results log's entry it reports to
+	size       int      // the profiles of the whole batch (a series of sign-ins runs one at a time)
 	ctx        context.Context
 	cancel     context.CancelFunc
 	cancelling bool
-	url        string
-	lines      []string       // the flow's latest messages
-	events     <-chan opEvent // a sign-in's URL and messages
+	events     <-chan opEvent // the URL, the flow's messages, the progress
+
+	// A batch's progress.
+	done, total, failed int
+
+	// A sign-in: what the flow said, read into what the box shows
+	// (signinflow.go).
+	signIn signInState
+	// after describes what is queued behind this operation, for the box.
+	after []string
 }
 
 // maxFlowLines is how many of the flow's own messages an operation keeps
-// for the sign-in box: enough for a device flow's instructions (URL, code,
-// hint, wait).
-const maxFlowLines = 6
+// for the sign-in box, beyond those it reads into its own fields.
+const maxFlowLines = 4
 
-// add keeps a piece of news from the flow: the URL, and the latest lines
-// (the URL itself is not repeated as a line).
-func (op *operation) add(ev opEvent) {
-	if ev.url != "" {
-		op.url = ev.url
+// add keeps a piece of news: the URL, a flow line (read by flowLine), or
+// a batch's progress.
+func (op *operation) add(ev opEvent, now time.Time) {
+	if ev.progress != nil && ev.progress.done >= op.done {
+		op.done, op.total, op.failed = ev.progress.done, ev.progress.total, ev.progress.failed
 	}
-	if ev.line != "" && ev.line != op.url {
-		op.lines = append(op.lines, ev.line)
-		if len(op.lines) > maxFlowLines {
-			op.lines = op.lines[len(op.lines)-maxFlowLines:]
-		}
+	if ev.url != "" {
+		op.signIn.gotURL(ev.url, now)
+	}
+	if ev.line != "" {
+		op.signIn.flowLine(ev.line, now)
 	}
 }
 
@@ -254,34 +279,51 @@ func (op *operation) run(tr *tracker, ev *opEvents, work func(ctx context.Contex
 		}
 		defer tr.end()
 		msg := work(op.ctx)
-		msg.id, msg.kind, msg.name = op.id, op.kind, op.name
+		msg.id, msg.kind, msg.name, msg.names = op.id, op.kind, op.name, op.names
 		return msg
 	}
 }
 
-func reauthWork(mgr *profiles.Manager, name string, o profiles.ReauthOptions) func(context.Context) opDoneMsg {
+// reauthWork signs in. The TUI owns the terminal's input, so a flow in
+// manual mode reads from stdin, a pipe whose writer the sign-in box keeps:
+// the paste field writes the pasted line into it (paste.go). The writer is
+// closed when the flow ends, which ends the flow's reader and fails any
+// paste still being written.
+func reauthWork(mgr *profiles.Manager, name string, o profiles.ReauthOptions, stdin *io.PipeWriter) func(context.Context) opDoneMsg {
 	return func(ctx context.Context) opDoneMsg {
-		// The TUI owns the terminal's input: a flow in manual mode must not
-		// read it. It gets a reader that ends with the flow; the loopback
-		// listener still completes the sign-in.
-		stdin, closeStdin := io.Pipe()
-		defer closeStdin.Close()
-		o.Stdin = stdin
+		defer stdin.Close()
 		res, err := mgr.Reauth(ctx, name, o)
 		return opDoneMsg{reauth: res, err: err}
 	}
 }
 
-func refreshWork(mgr *profiles.Manager, name string) func(context.Context) opDoneMsg {
+// refreshWork renews the profiles in one call, through the domain's
+// bounded pool and rate limits (the same as `sbctl refresh`), telling ev
+// how far it is.
+func refreshWork(mgr *profiles.Manager, names []string, ev *opEvents) func(context.Context) opDoneMsg {
 	return func(ctx context.Context) opDoneMsg {
-		res, err := mgr.Refresh(ctx, profiles.RefreshOptions{Names: []string{name}})
+		failed := 0 // Progress is called one at a time
+		res, err := mgr.Refresh(ctx, profiles.RefreshOptions{Names: names, Progress: func(done, total int, r profiles.RenewResult) {
+			if !renewWorked(r) {
+				failed++
+			}
+			ev.progress(done, total, failed)
+		}})
 		return opDoneMsg{renew: res, err: err}
 	}
 }
 
-func verifyWork(mgr *profiles.Manager, name string) func(context.Context) opDoneMsg {
+// verifyWork asks the profiles' networks in one call, through the same
+// bounded pool.
+func verifyWork(mgr *profiles.Manager, names []string, ev *opEvents) func(context.Context) opDoneMsg {
 	return func(ctx context.Context) opDoneMsg {
-		res, err := mgr.Verify(ctx, []string{name}, false, 1)
+		failed := 0
+		res, err := mgr.VerifyWith(ctx, profiles.VerifyOptions{Names: names, Progress: func(done, total int, r profiles.VerifyResult) {
+			if !r.Valid {
+				failed++
+			}
+			ev.progress(done, total, failed)
+		}})
 		return opDoneMsg{verify: res, err: err}
 	}
 }

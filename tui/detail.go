@@ -111,7 +111,7 @@ func howTo(a profiles.Action, name string) string {
 	case profiles.ActionRenew:
 		return "press f (sbctl refresh " + name + "), or r to sign in again"
 	case profiles.ActionRecheck:
-		return "press v to ask the network again"
+		return "press v to check it again"
 	}
 	return ""
 }

@@ -39,6 +39,7 @@ func TestDetailAccountWithOnlyAnID(t *testing.T) {
 	m := New(mgr, Options{})
 	t.Cleanup(func() { m.stop(time.Second) })
 	m.Update(loadList(m.ctx, mgr)())
+	selectProfile(t, m, "acme-x")
 	press(m, "enter")
 	if l := lineWith(t, screen(m), "Account"); l != "  Account          id x-9" {
 		t.Errorf("account line %q", l)
@@ -56,7 +57,7 @@ func TestWhatToDoPhrasesTheDomainsAdvice(t *testing.T) {
 		{profiles.View{Name: "p", Status: profiles.StatusExpired}, "Re-authenticate: press r (sbctl reauth p)."},
 		{profiles.View{Name: "p", Status: profiles.StatusExpiring, Renewable: true}, "Renew it before it ends: press f (sbctl refresh p), or r to sign in again."},
 		{profiles.View{Name: "p", Status: profiles.StatusExpiring}, "Re-authenticate before it ends: press r (sbctl reauth p)."},
-		{profiles.View{Name: "p", Status: profiles.StatusUnknown}, "The last check could not be completed: press v to ask the network again."},
+		{profiles.View{Name: "p", Status: profiles.StatusUnknown}, "The last check could not be completed: press v to check it again."},
 		{profiles.View{Name: "p", Status: profiles.StatusOK}, ""},
 	} {
 		if got := whatToDo(c.v); got != c.want {
@@ -67,7 +68,7 @@ func TestWhatToDoPhrasesTheDomainsAdvice(t *testing.T) {
 	// The hint for a reason comes from the domain too (acme-li: access
 	// revoked), as a sentence after the action.
 	m := newTestModel(t, 100, 30)
-	press(m, "j", "j", "j", "j")
+	selectProfile(t, m, "acme-li")
 	v, _ := m.table.Selected()
 	want := "Re-authenticate: press r (sbctl reauth acme-li). The app's access was removed in the network's settings; approve it again."
 	if got := whatToDo(v); got != want {

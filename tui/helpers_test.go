@@ -116,6 +116,7 @@ func newTestModel(t *testing.T, width, height int) *Model {
 	t.Helper()
 	mgr := fixtureManager(t)
 	m := New(mgr, Options{Title: "sbctl test"})
+	m.work.fadeAfter = time.Millisecond // runCmds runs a note's fade tick
 	t.Cleanup(func() { m.stop(5 * time.Second) })
 	m.Update(tea.WindowSizeMsg{Width: width, Height: height})
 	m.Update(loadList(m.ctx, mgr)())
@@ -138,6 +139,18 @@ func keyMsg(k string) tea.KeyPressMsg {
 		return tea.KeyPressMsg{Code: tea.KeyBackspace}
 	case "ctrl+c":
 		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
+	case "home":
+		return tea.KeyPressMsg{Code: tea.KeyHome}
+	case "end":
+		return tea.KeyPressMsg{Code: tea.KeyEnd}
+	case "tab":
+		return tea.KeyPressMsg{Code: tea.KeyTab}
+	case "shift+tab":
+		return tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift}
+	case "space":
+		return tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
+	case "ctrl+r":
+		return tea.KeyPressMsg{Code: 'r', Mod: tea.ModCtrl}
 	}
 	r := []rune(k)
 	if len(r) != 1 {
@@ -196,4 +209,18 @@ func lineWith(t *testing.T, scr, s string) string {
 	}
 	t.Fatalf("no line contains %q:\n%s", s, scr)
 	return ""
+}
+
+// selectProfile moves the selection to the named row with the keys a
+// person would press, so tests do not depend on the sort order.
+func selectProfile(t *testing.T, m *Model, name string) {
+	t.Helper()
+	press(m, "home")
+	for range m.table.Len() {
+		if selectedName(m) == name {
+			return
+		}
+		press(m, "j")
+	}
+	t.Fatalf("no row %q among %v", name, rowNames(m))
 }

@@ -4,11 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"time"
 
-	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/spinner"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
@@ -35,6 +33,9 @@ type Options struct {
 	Input io.Reader
 	// Title heads the screen, e.g. "sbctl demo"; default "sbctl".
 	Title string
+	// NoColor draws without colour (--no-color, $NO_COLOR), keeping bold,
+	// underline and the selection marker.
+	NoColor bool
 }
 
 // Model is the root of the TUI. Only it returns a tea.View; the table, the
@@ -63,7 +64,8 @@ type Model struct {
 
 	width, height int
 
-	all     []profiles.View // every profile, from the last List
+	all     []profiles.View // every profile, from the last List, sorted by sort
+	hay     []string        // each of all's search text, lower-cased (filtering.go)
 	inGroup []profiles.View // those in the current group (the tally counts these)
 	tally   tally           // of inGroup
 	now     time.Time       // when all was evaluated
@@ -74,9 +76,19 @@ type Model struct {
 	filtering bool // the filter input has the keyboard
 	showing   bool // the detail pane replaces the table
 
+	sort         profiles.SortKey
+	onlyAction   bool // the x toggle: only rows that need action
+	onlyExpiring bool // the e toggle: only expiring rows
+	grouped      bool // rows under group headers instead of one flat list
+	pendingG     bool // g was pressed: a second g goes to the top
+
 	op     *operation
 	nextID int
 	note   note
+
+	work  workState  // batch queue, results log, messages (operations.go)
+	form  formState  // the add/remove forms (forms.go)
+	watch watchState // the config watcher (watch.go)
 }
 
 // New builds the model for a program (Run does this; tests call it).
@@ -113,7 +125,7 @@ func newModel(ctx context.Context, mgr *profiles.Manager, opts Options) *Model {
 // Init asks the terminal for its background (for the styles), loads the
 // list and starts the periodic reload.
 func (m *Model) Init() tea.Cmd {
-	return tea.Batch(tea.RequestBackgroundColor, loadList(m.ctx, m.mgr), tick())
+	return tea.Batch(tea.RequestBackgroundColor, loadList(m.ctx, m.mgr), tick(), m.watchInit())
 }
 
 // stop cancels every operation and waits a little for them to end.
@@ -153,37 +165,28 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.listed(msg)
 
 	case tickMsg:
-		return tea.Batch(loadList(m.ctx, m.mgr), tick())
-
-	case opEventMsg:
-		if m.op == nil || msg.id != m.op.id {
-			return nil // a finished operation's late news
-		}
-		m.op.add(msg.opEvent)
-		return waitEvent(m.op)
-
-	case opDoneMsg:
-		return m.finish(msg)
-
-	case spinner.TickMsg:
-		// The spinner turns only while something runs: dropping the tick
-		// stops it.
-		if m.op == nil {
-			return nil
-		}
-		var cmd tea.Cmd
-		m.spinner, cmd = m.spinner.Update(msg)
-		return cmd
+		// The minute's reload also rereads a changed config (and its
+		// groups) where no file watcher runs.
+		return tea.Batch(reloadConfig(m.ctx, m.mgr), tick())
 
 	case tea.KeyPressMsg:
 		return m.key(msg)
+
+	case tea.MouseWheelMsg, tea.MouseClickMsg:
+		return m.mouse(msg)
+	}
+	// Each area of the TUI handles its own messages: the operations
+	// (operations.go), the add/remove forms (forms.go) and the config
+	// watcher (watch.go). An open form comes first: a paste meant for it
+	// must not reach a sign-in's paste field.
+	for _, area := range []func(tea.Msg) (tea.Cmd, bool){m.formUpdate, m.workUpdate, m.watchUpdate} {
+		if cmd, ok := area(msg); ok {
+			return cmd
+		}
 	}
 	if m.filtering {
 		// Cursor blinks and pastes belong to the input.
-		var cmd tea.Cmd
-		m.filter, cmd = m.filter.Update(msg)
-		m.applyFilters()
-		return cmd
+		return m.typeInFilter(msg)
 	}
 	return nil
 }
@@ -196,234 +199,10 @@ func (m *Model) listed(msg listMsg) tea.Cmd {
 		}
 		return nil
 	}
-	m.all, m.now, m.loaded = msg.views, msg.now, true
+	m.now, m.loaded = msg.now, true
+	m.setList(msg.views)
 	m.applyFilters()
 	return nil
-}
-
-func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
-	if key.Matches(msg, m.keys.Interrupt) {
-		// Ctrl-C ends the TUI the way it ends any command (exit 130), and
-		// cancels a sign-in in progress on the way out.
-		m.cancel()
-		return tea.Interrupt
-	}
-	if m.filtering {
-		return m.filterKey(msg)
-	}
-	if m.moveKey(msg) {
-		return nil
-	}
-	switch {
-	case key.Matches(msg, m.keys.Quit):
-		m.cancel()
-		return tea.Quit
-	case key.Matches(msg, m.keys.Cancel):
-		m.escape()
-	case key.Matches(msg, m.keys.Help):
-		m.footer.ToggleHelp()
-	case key.Matches(msg, m.keys.Filter):
-		m.filtering, m.showing = true, false
-		m.filter.CursorEnd()
-		return m.filter.Focus()
-	case key.Matches(msg, m.keys.Group):
-		m.group = (m.group + 1) % len(m.groups)
-		m.applyFilters()
-	case key.Matches(msg, m.keys.Details):
-		if _, ok := m.table.Selected(); ok {
-			m.showing = !m.showing
-		}
-	case key.Matches(msg, m.keys.Reauth):
-		return m.start(opReauth)
-	case key.Matches(msg, m.keys.Refresh):
-		return m.start(opRefresh)
-	case key.Matches(msg, m.keys.Verify):
-		return m.start(opVerify)
-	}
-	return nil
-}
-
-// moveKey moves the selection (in the table and the detail pane alike);
-// false when msg is not a movement key.
-func (m *Model) moveKey(msg tea.KeyPressMsg) bool {
-	switch {
-	case key.Matches(msg, m.keys.Up):
-		m.table.Move(-1)
-	case key.Matches(msg, m.keys.Down):
-		m.table.Move(1)
-	case key.Matches(msg, m.keys.PageUp):
-		m.table.Move(-m.table.PageSize())
-	case key.Matches(msg, m.keys.PageDown):
-		m.table.Move(m.table.PageSize())
-	case key.Matches(msg, m.keys.Top):
-		m.table.Move(-m.table.Len())
-	case key.Matches(msg, m.keys.Bottom):
-		m.table.Move(m.table.Len())
-	default:
-		return false
-	}
-	return true
-}
-
-// filterKey: the input has the keyboard; the list narrows as you type.
-func (m *Model) filterKey(msg tea.KeyPressMsg) tea.Cmd {
-	switch {
-	case key.Matches(msg, m.keys.Clear):
-		m.filter.Reset()
-		m.filter.Blur()
-		m.filtering = false
-	case key.Matches(msg, m.keys.Apply):
-		m.filter.Blur()
-		m.filtering = false
-	case key.Matches(msg, m.keys.ArrowUp):
-		m.table.Move(-1)
-	case key.Matches(msg, m.keys.ArrowDown):
-		m.table.Move(1)
-	default:
-		var cmd tea.Cmd
-		m.filter, cmd = m.filter.Update(msg)
-		m.applyFilters()
-		return cmd
-	}
-	m.applyFilters()
-	return nil
-}
-
-// escAction says what esc does now ("" for nothing), for the key and its
-// help alike: cancel the running operation first, then back out of the
-// detail pane, the filter and the full help.
-func (m *Model) escAction() string {
-	switch {
-	case m.op != nil && !m.op.cancelling:
-		if m.op.kind == opReauth {
-			return "cancel sign-in"
-		}
-		return "cancel"
-	case m.showing:
-		return "back"
-	case m.filter.Value() != "":
-		return "clear filter"
-	case m.footer.FullHelp():
-		return "close help"
-	}
-	return ""
-}
-
-func (m *Model) escape() {
-	switch {
-	case m.op != nil && !m.op.cancelling:
-		m.op.cancelling = true
-		m.op.cancel()
-	case m.showing:
-		m.showing = false
-	case m.filter.Value() != "":
-		m.filter.Reset()
-		m.applyFilters()
-	case m.footer.FullHelp():
-		m.footer.CloseHelp()
-	}
-}
-
-// applyFilters shows the profiles of the current group that match the text
-// filter: every word of it must occur in the name, account or provider.
-func (m *Model) applyFilters() {
-	group := m.groups[m.group]
-	terms := strings.Fields(strings.ToLower(m.filter.Value()))
-	m.inGroup = m.inGroup[:0]
-	var shown []profiles.View
-	for _, v := range m.all {
-		if group != "" && !slices.Contains(v.Groups, group) {
-			continue
-		}
-		m.inGroup = append(m.inGroup, v)
-		hay := strings.ToLower(v.Name + " " + deref(v.Account) + " " + v.Provider)
-		if !slices.ContainsFunc(terms, func(t string) bool { return !strings.Contains(hay, t) }) {
-			shown = append(shown, v)
-		}
-	}
-	m.tally = tallyOf(m.inGroup)
-	m.table.SetRows(shown, m.now)
-	switch {
-	case !m.loaded:
-		m.table.SetEmpty("Loading profiles…")
-	case len(m.all) == 0:
-		m.table.SetEmpty("No profiles yet. Add one with `sbctl profiles add <name> --provider <provider>`.")
-	case len(m.inGroup) == 0:
-		m.table.SetEmpty(fmt.Sprintf("No profiles in group %q. Press g for the next group.", group))
-	default:
-		m.table.SetEmpty("No profiles match. Press esc to clear the filter.")
-	}
-}
-
-// start runs an operation on the selected profile.
-func (m *Model) start(kind opKind) tea.Cmd {
-	v, ok := m.table.Selected()
-	if !ok {
-		m.setNote(noteWarn, "No profile selected.")
-		return nil
-	}
-	if m.op != nil {
-		m.setNote(noteWarn, fmt.Sprintf("Still busy with %s: wait for it, or press esc to cancel it.", m.op.describe()))
-		return nil
-	}
-	m.nextID++
-	op := &operation{id: m.nextID, kind: kind, name: v.Name}
-	op.ctx, op.cancel = context.WithCancel(m.ctx)
-	m.op, m.note = op, note{}
-	var work tea.Cmd
-	switch kind {
-	case opReauth:
-		ev := newOpEvents()
-		op.events = ev.ch
-		ro := profiles.ReauthOptions{
-			Browser: m.browser(),
-			Timeout: m.opts.ReauthTimeout,
-			// The flow's messages would land on the screen the TUI draws:
-			// they become lines in the sign-in box instead.
-			Stderr: ev,
-			OnURL:  ev.OnURL,
-		}
-		if m.opts.NoBrowser {
-			ro.Mode = profiles.SignInNoBrowser
-		}
-		work = tea.Batch(op.run(m.tracker, ev, reauthWork(m.mgr, v.Name, ro)), waitEvent(op))
-	case opRefresh:
-		work = op.run(m.tracker, nil, refreshWork(m.mgr, v.Name))
-	case opVerify:
-		work = op.run(m.tracker, nil, verifyWork(m.mgr, v.Name))
-	}
-	return tea.Batch(m.spinner.Tick, work)
-}
-
-// finish reports an operation's outcome and reloads the list, which now
-// holds what the operation recorded in the state file.
-func (m *Model) finish(msg opDoneMsg) tea.Cmd {
-	if m.op == nil || msg.id != m.op.id {
-		return nil
-	}
-	cancelled := m.op.cancelling
-	m.op = nil
-	m.note = outcome(msg, cancelled, m.mgr.Now())
-	if msg.kind == opReauth && msg.err == nil && msg.reauth.View.Name != "" {
-		// Show the new status at once; the reload confirms it.
-		if i := slices.IndexFunc(m.all, func(v profiles.View) bool { return v.Name == msg.name }); i >= 0 {
-			m.all[i] = msg.reauth.View
-			m.applyFilters()
-		}
-	}
-	return loadList(m.ctx, m.mgr)
-}
-
-func (m *Model) setNote(k noteKind, text string) { m.note = note{k, clean(text)} }
-
-// browser is the opener for sign-ins: the configured one, else the default
-// with the browser's own output discarded, since it would land on the
-// screen the TUI draws.
-func (m *Model) browser() profiles.Opener {
-	if m.opts.Browser != nil {
-		return m.opts.Browser
-	}
-	return profiles.QuietOpener()
 }
 
 // size is the terminal's size, or a classic 80×24 before it is known.
@@ -448,6 +227,7 @@ func (m *Model) relayout() {
 	m.keys.setCancel(m.escAction())
 
 	m.signIn.SetSize(w)
+	m.signIn.SetHeight(h - 4) // all but the title, two body rows and one footer line
 	m.signIn.SetOperation(m.op, m.spinner.View())
 	input := ""
 	if m.filtering {
@@ -460,6 +240,8 @@ func (m *Model) relayout() {
 	m.footer.SetTally(m.tally)
 
 	below := lineCount(m.signIn.View())
+	m.footer.SetContext(m.footerContext())
+	m.footer.SetMaxLines(h - 1 - below - 2) // two body rows stay
 	m.footer.SetHelpLine(true)
 	body := h - 1 - below - lineCount(m.footer.View())
 	if body < 3 {
@@ -469,6 +251,8 @@ func (m *Model) relayout() {
 	body = max(body, 2)
 	m.table.SetSize(w, body)
 	m.detail.SetSize(w, body)
+	m.work.log.SetSize(w, body)
+	m.table.SetMarks(m.markFunc())
 	v, ok := m.table.Selected()
 	m.detail.SetProfile(v, ok, m.now)
 }
@@ -488,6 +272,12 @@ func (m *Model) View() tea.View {
 	if m.showing {
 		body = m.detail.View()
 	}
+	if l := m.logView(); l != "" {
+		body = l
+	}
+	if m.formOpen() {
+		body = m.formView()
+	}
 	parts := []string{m.titleView(w), body}
 	for _, s := range []string{m.signIn.View(), m.footer.View()} {
 		if s != "" {
@@ -496,6 +286,7 @@ func (m *Model) View() tea.View {
 	}
 	v := tea.NewView(strings.Join(parts, "\n"))
 	v.AltScreen = true
+	v.MouseMode = tea.MouseModeCellMotion
 	v.WindowTitle = m.opts.Title
 	if s := m.tally.text(); s != "" {
 		v.WindowTitle += ": " + s
@@ -509,11 +300,18 @@ func (m *Model) titleView(w int) string {
 	if g := m.groups[m.group]; g != "" {
 		info = "group " + clean(g)
 	}
+	if t := m.toggleInfo(); t != "" {
+		info += ", only " + t
+	}
+	info += " · by " + m.sort.String()
+	if m.grouped {
+		info += ", grouped"
+	}
 	left += m.styles.titleInfo.Render("  " + info)
 	right := ""
 	if n := m.table.Len(); n > 0 {
 		right = fmt.Sprintf("%d/%d", m.table.Cursor()+1, n)
-		if n != len(m.inGroup) {
+		if m.table.Count() != len(m.inGroup) {
 			right += fmt.Sprintf(" (of %d)", len(m.inGroup))
 		}
 		right = m.styles.titleInfo.Render(right)

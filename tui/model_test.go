@@ -19,7 +19,9 @@ import (
 	"github.com/sbctl/sbctl/profiles"
 )
 
-var fixtureNames = []string{"acme-x", "広報アカウント", "acme-fb", "acme-ig", "acme-li", "acme-tt"}
+// fixtureNames in the default order, most urgent first: dead
+// connections, never connected, expiring, then healthy ones.
+var fixtureNames = []string{"acme-ig", "acme-li", "acme-tt", "acme-fb", "広報アカウント", "acme-x"}
 
 // runCmds runs a Cmd and, through batches, every Cmd it holds, and returns
 // the messages. Only for Cmds that return at once (never a sign-in).
@@ -77,8 +79,8 @@ func TestInitLoadsTheList(t *testing.T) {
 func TestMoveSelection(t *testing.T) {
 	m := newTestModel(t, 100, 30)
 	steps := []struct{ key, want string }{
-		{"j", "広報アカウント"}, {"down", "acme-fb"}, {"k", "広報アカウント"}, {"up", "acme-x"},
-		{"up", "acme-x"}, // stays at the top
+		{"j", "acme-li"}, {"down", "acme-tt"}, {"k", "acme-li"}, {"up", "acme-ig"},
+		{"up", "acme-ig"}, // stays at the top
 	}
 	for _, s := range steps {
 		press(m, s.key)
@@ -87,10 +89,10 @@ func TestMoveSelection(t *testing.T) {
 		}
 	}
 	press(m, "j", "j", "j", "j", "j", "j", "j", "j")
-	if got := selectedName(m); got != "acme-tt" {
+	if got := selectedName(m); got != "acme-x" {
 		t.Errorf("past the bottom: %q", got)
 	}
-	if l := lineWith(t, screen(m), "acme-tt"); !strings.HasPrefix(l, "> ") {
+	if l := lineWith(t, screen(m), "acme-x "); !strings.HasPrefix(l, ">") {
 		t.Errorf("selected row is not marked: %q", l)
 	}
 	if !strings.Contains(lineWith(t, screen(m), "sbctl"), "6/6") {
@@ -102,11 +104,11 @@ func TestScrollKeepsSelectionVisible(t *testing.T) {
 	m := newTestModel(t, 100, 8) // room for two or three rows only
 	for range fixtureNames {
 		press(m, "j")
-		if name := selectedName(m); !strings.Contains(screen(m), "> "+name) {
+		if name := selectedName(m); !strings.HasPrefix(lineWith(t, screen(m), name+" "), ">") {
 			t.Fatalf("selected %q is off screen:\n%s", name, screen(m))
 		}
 	}
-	if strings.Contains(screen(m), "acme-x") {
+	if strings.Contains(screen(m), "acme-ig") {
 		t.Errorf("the first row should have scrolled away:\n%s", screen(m))
 	}
 }
@@ -118,7 +120,7 @@ func TestFilter(t *testing.T) {
 		t.Fatal("/ did not open the filter")
 	}
 	typeText(m, "legacy") // a provider
-	if got := rowNames(m); !slices.Equal(got, []string{"acme-fb", "acme-ig"}) {
+	if got := rowNames(m); !slices.Equal(got, []string{"acme-ig", "acme-fb"}) {
 		t.Errorf("filter legacy: %v", got)
 	}
 	press(m, "enter")
@@ -166,12 +168,12 @@ func TestGroupSwitch(t *testing.T) {
 		rows    []string
 		summary string
 	}{
-		{"group marketing", []string{"acme-x", "広報アカウント", "acme-fb", "acme-ig"}, "1 need re-authentication, 1 expiring soon"},
+		{"group marketing", []string{"acme-ig", "acme-fb", "広報アカウント", "acme-x"}, "1 need re-authentication, 1 expiring soon"},
 		{"group support", []string{"acme-li", "acme-tt"}, "2 need re-authentication, 0 expiring soon"},
 		{"all profiles", fixtureNames, "3 need re-authentication, 1 expiring soon"},
 	}
 	for _, w := range want {
-		press(m, "g")
+		press(m, "tab")
 		scr := screen(m)
 		if got := rowNames(m); !slices.Equal(got, w.rows) {
 			t.Errorf("%s: rows %v", w.title, got)
@@ -181,14 +183,14 @@ func TestGroupSwitch(t *testing.T) {
 		}
 	}
 	// The selection follows the profile across groups when it can.
-	press(m, "up", "up", "up", "up", "up", "j", "j") // acme-fb
-	press(m, "g")
+	selectProfile(t, m, "acme-fb")
+	press(m, "tab")
 	if got := selectedName(m); got != "acme-fb" {
 		t.Errorf("selection moved to %q", got)
 	}
 	// Group and text filter combine.
 	press(m, "/")
-	typeText(m, "x")
+	typeText(m, "acme-x")
 	if got := rowNames(m); !slices.Equal(got, []string{"acme-x"}) {
 		t.Errorf("marketing + x: %v", got)
 	}
@@ -196,7 +198,7 @@ func TestGroupSwitch(t *testing.T) {
 
 func TestReauthStartsInACmdWithSpinner(t *testing.T) {
 	m := newTestModel(t, 100, 30)
-	press(m, "j", "j", "j", "j", "j") // acme-tt, not connected
+	selectProfile(t, m, "acme-tt") // not connected
 	cmd := press(m, "r")
 	if cmd == nil {
 		t.Fatal("r returned no Cmd")
@@ -227,13 +229,13 @@ func TestReauthStartsInACmdWithSpinner(t *testing.T) {
 	}
 	m.Update(opEventMsg{id: m.op.id, opEvent: opEvent{line: "Could not open a browser: no graphical display"}})
 	scr = screen(m)
-	if !strings.Contains(strings.ReplaceAll(scr, "\n  ", ""), url) || !strings.Contains(scr, "Could not open a browser") {
+	if !strings.Contains(strings.ReplaceAll(scr, "\n", ""), url) || !strings.Contains(scr, "Could not open a browser") {
 		t.Errorf("URL or flow message missing:\n%s", scr)
 	}
 
-	// One operation at a time.
-	if cmd := press(m, "f"); cmd != nil || !strings.Contains(m.note.text, "Still busy") {
-		t.Errorf("second operation: cmd %v, note %q", cmd != nil, m.note.text)
+	// One operation at a time: a second one is queued behind it.
+	if press(m, "f"); m.op.kind != opReauth || len(m.work.queue) != 1 || m.note.text != "Queued: refresh acme-tt (after the sign-in to acme-tt)." {
+		t.Errorf("second operation: op %v, queue %d, note %q", m.op.kind, len(m.work.queue), m.note.text)
 	}
 }
 
@@ -277,7 +279,7 @@ func TestEscCancelsReauth(t *testing.T) {
 
 func TestFinishedReauthReloadsTheList(t *testing.T) {
 	m := newTestModel(t, 100, 30)
-	press(m, "j", "j", "j", "j", "j") // acme-tt
+	selectProfile(t, m, "acme-tt")
 	press(m, "r")
 	op := m.op
 	// What a successful Reauth leaves behind: the state records the token.
@@ -301,11 +303,11 @@ func TestFinishedReauthReloadsTheList(t *testing.T) {
 // profile that needs no network to answer: never connected.
 func TestRefreshAndVerifyRun(t *testing.T) {
 	for _, tc := range []struct{ key, note string }{
-		{"f", "acme-tt needs re-authentication (never connected). Press r to sign in again."},
+		{"f", "acme-tt is not connected yet. Press r to connect it."},
 		{"v", "acme-tt: no token is stored (never connected, or its token was deleted). Press r to connect it."},
 	} {
 		m := newTestModel(t, 100, 30)
-		press(m, "j", "j", "j", "j", "j")
+		selectProfile(t, m, "acme-tt")
 		cmd := press(m, tc.key)
 		if m.op == nil || !strings.Contains(screen(m), "acme-tt") {
 			t.Fatalf("%s: no operation", tc.key)
@@ -347,7 +349,7 @@ func TestOutcomeNotes(t *testing.T) {
 
 func TestDetailPane(t *testing.T) {
 	m := newTestModel(t, 100, 30)
-	press(m, "j", "j", "j", "j") // acme-li: access revoked
+	selectProfile(t, m, "acme-li") // access revoked
 	press(m, "enter")
 	scr := screen(m)
 	for _, want := range []string{
@@ -464,8 +466,10 @@ func TestNarrowTerminal(t *testing.T) {
 		namesAreKept bool
 	}{
 		{100, []string{"PROVIDER", "ACCOUNT", "REASON", "EXPIRES"}, nil, true},
-		{70, []string{"ACCOUNT", "EXPIRES"}, []string{"PROVIDER", "REASON"}, true},
-		{40, []string{"STATUS", "EXPIRES"}, []string{"PROVIDER", "REASON", "ACCOUNT"}, true},
+		// Provider and account go first; status, expiry and reason stay
+		// while they fit, then the reason folds into the status cell.
+		{70, []string{"ACCOUNT", "EXPIRES", "REASON"}, []string{"PROVIDER"}, true},
+		{40, []string{"STATUS"}, []string{"PROVIDER", "REASON", "ACCOUNT", "EXPIRES"}, true},
 		{24, []string{"NAME"}, []string{"EXPIRES"}, false},
 		{8, nil, nil, false},
 	} {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 
 	"github.com/sbctl/sbctl/profiles"
 )
@@ -29,6 +30,11 @@ func Run(ctx context.Context, mgr *profiles.Manager, opts Options) error {
 	}
 	m := newModel(ctx, mgr, opts)
 	popts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithOutput(out)}
+	if opts.NoColor {
+		// The renderer downsamples every style: no colour escape reaches
+		// the terminal, whatever the styles ask for.
+		popts = append(popts, tea.WithColorProfile(colorprofile.ASCII))
+	}
 	if opts.Input != nil {
 		// Only when given: tea.WithInput(nil) would mean "no input at all".
 		popts = append(popts, tea.WithInput(opts.Input))
