@@ -16,6 +16,10 @@ const (
 	envKeyringService = "SBCTL_KEYRING_SERVICE"
 	envKeyringTimeout = "SBCTL_KEYRING_TIMEOUT"
 	envKeyringChunk   = "SBCTL_KEYRING_CHUNK"
+	// Team mode (docs/team.md): the team database, and a CI or server
+	// member's team key (base64) used instead of the keychain item.
+	envDatabaseURL = "SBCTL_DATABASE_URL"
+	envTeamKey     = "SBCTL_TEAM_KEY"
 )
 
 // storeOptions is the token store that --token-store (or

@@ -84,29 +84,44 @@ func (f *Factory) openManager() func() (*profiles.Manager, error) {
 		if warn == nil {
 			warn = f.IO.ErrOut
 		}
-		tokens, err := storeOptions(f.TokenStore)
+		opts, err := f.managerOptions(warn)
 		if err != nil {
 			return nil, err
 		}
-		if f.ConfigPath == "" {
-			// Completion runs without the PersistentPreRunE that sets it.
-			f.ConfigPath, _ = configPathFromEnv()
-		}
-		m, err := profiles.Open(profiles.Options{
-			ConfigPath:    f.ConfigPath,
-			ConfigNamedBy: f.configNamedBy,
-			StateDir:      stateDir(),
-			Tokens:        tokens,
-			ClientSecret:  clientSecretFromEnv,
-			Now:           f.IO.Now,
-			Warn:          warn,
-		})
+		m, err := profiles.Open(opts)
 		if err != nil {
 			return nil, err
 		}
 		opened = m
 		return m, nil
 	}
+}
+
+// managerOptions are the Manager's options from the global flags and the
+// environment.
+func (f *Factory) managerOptions(warn io.Writer) (profiles.Options, error) {
+	tokens, err := storeOptions(f.TokenStore)
+	if err != nil {
+		return profiles.Options{}, err
+	}
+	if f.ConfigPath == "" {
+		// Completion runs without the PersistentPreRunE that sets it.
+		f.ConfigPath, _ = configPathFromEnv()
+	}
+	return profiles.Options{
+		ConfigPath:    f.ConfigPath,
+		ConfigNamedBy: f.configNamedBy,
+		StateDir:      stateDir(),
+		Tokens:        tokens,
+		ClientSecret:  clientSecretFromEnv,
+		Now:           f.IO.Now,
+		Warn:          warn,
+		// Team mode (docs/team.md), when the config or the environment
+		// names a team database.
+		DatabaseURL: os.Getenv(envDatabaseURL),
+		TeamKey:     os.Getenv(envTeamKey),
+		TeamBackend: profiles.OpenTeamBackend,
+	}, nil
 }
 
 // holdWarnings sends the Manager's warnings to a buffer until the returned
@@ -324,7 +339,7 @@ in a throwaway workspace.`,
 		c.GroupID = "main"
 		root.AddCommand(c)
 	}
-	for _, c := range []*cobra.Command{newInitCmd(f, nil), newProvidersCmd(f), newSandboxCmd(f), newDemoCmd(f, nil), newDoctorCmd(f, nil), newVersionCmd(f, nil)} {
+	for _, c := range []*cobra.Command{newInitCmd(f, nil), newTeamCmd(f), newProvidersCmd(f), newSandboxCmd(f), newDemoCmd(f, nil), newDoctorCmd(f, nil), newVersionCmd(f, nil)} {
 		c.GroupID = "setup"
 		root.AddCommand(c)
 	}

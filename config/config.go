@@ -38,6 +38,8 @@ type Config struct {
 	Providers []*Provider
 	Groups    []*Group
 	Profiles  []*Profile
+	// Team is the `team:` section (team.go); nil in single-machine mode.
+	Team *TeamConfig
 
 	src  []byte
 	root *yaml.Node // the document's top-level mapping, nil for an empty file

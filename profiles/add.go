@@ -11,6 +11,7 @@ import (
 	"github.com/sbctl/sbctl/auth/provider"
 	"github.com/sbctl/sbctl/auth/store"
 	"github.com/sbctl/sbctl/config"
+	"github.com/sbctl/sbctl/profiles/team"
 )
 
 // AddSpec is a new profile.
@@ -57,6 +58,9 @@ func (m *Manager) validateAdd(s AddSpec) error {
 // (`profiles add --with-token`). The token is stored (and read back) before
 // the config names the profile, so a failure leaves no half-added profile.
 func (m *Manager) AddWithToken(ctx context.Context, s AddSpec, t *auth.Token) error {
+	if err := m.mayDo(ctx, actAdd, team.RoleAdmin); err != nil {
+		return err
+	}
 	s = s.normalized()
 	if err := m.validateAdd(s); err != nil {
 		return err
@@ -64,6 +68,18 @@ func (m *Manager) AddWithToken(ctx context.Context, s AddSpec, t *auth.Token) er
 	st, err := m.Store()
 	if err != nil {
 		return err
+	}
+	if m.TeamMode() {
+		// The team database keeps a token only for a profile it knows:
+		// the profile first, and out again if its token cannot be stored.
+		if err := m.addToConfig(ctx, s); err != nil {
+			return err
+		}
+		if err := store.PutToken(withAudit(ctx, auditConnect, "a token given with --with-token"), st, s.Name, t); err != nil {
+			_ = m.editConfig(ctx, removeProfileEntry(s.Name), config.Entry{Section: config.SectionProfiles, Name: s.Name})
+			return fmt.Errorf("storing the token for %q: %w (the profile was not added)", s.Name, err)
+		}
+		return m.recordImport(ctx, s.Name, s.Provider, t)
 	}
 	if err := store.PutToken(ctx, st, s.Name, t); err != nil {
 		return fmt.Errorf("storing the token for %q: %w", s.Name, err)
@@ -81,6 +97,9 @@ func (m *Manager) AddWithToken(ctx context.Context, s AddSpec, t *auth.Token) er
 // profile's lock, like a reauth's, so a concurrent `sbctl token` never
 // spends the old refresh token meanwhile.
 func (m *Manager) ImportToken(ctx context.Context, name string, t *auth.Token) error {
+	if err := m.mayDo(ctx, actReauth, team.RoleAdmin); err != nil {
+		return err
+	}
 	p, err := m.Profile(name)
 	if err != nil {
 		return err
@@ -93,7 +112,7 @@ func (m *Manager) ImportToken(ctx context.Context, name string, t *auth.Token) e
 	if err != nil {
 		return err
 	}
-	err = store.PutToken(ctx, st, p.Name, t)
+	err = store.PutToken(withAudit(ctx, auditReauth, "a token given with --with-token"), st, p.Name, t)
 	if err == nil {
 		m.clearMarker(p.Name)
 	}
@@ -177,6 +196,9 @@ func (m *Manager) lookupAccount(ctx context.Context, providerName string, t *aut
 
 // AddUnconnected adds a profile to the config only (`--no-connect`).
 func (m *Manager) AddUnconnected(ctx context.Context, s AddSpec) error {
+	if err := m.mayDo(ctx, actAdd, team.RoleAdmin); err != nil {
+		return err
+	}
 	s = s.normalized()
 	if err := m.validateAdd(s); err != nil {
 		return err

@@ -41,6 +41,20 @@ type Options struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Grace replaces GracePeriod (tests).
 	Grace time.Duration
+
+	// DatabaseURL names a team database (the CLI: $SBCTL_DATABASE_URL),
+	// in place of the config file's `team: {database: …}`: either one
+	// puts the Manager in team mode. TeamKey is the team key in base64
+	// (the CLI: $SBCTL_TEAM_KEY); "" = from the token store. Both are
+	// unused in file mode.
+	DatabaseURL string
+	TeamKey     string
+	// TeamBackend opens team mode (see Backend). Without it a config that
+	// names a team database is refused, never run on this machine's files.
+	TeamBackend func(ctx context.Context, r TeamRequest) (*Backend, error)
+	// FileOnly opens this machine's own files even when the config names
+	// a team database (`sbctl team import` reads them to push them).
+	FileOnly bool
 }
 
 // sleepContext waits for d or until ctx is done.
@@ -74,8 +88,19 @@ type Manager struct {
 	reloadMu     sync.Mutex
 	warnedReload string
 
+	// State is the state records, in this machine's state file or (team
+	// mode) behind the backend's StateStore.
 	State *StateFile
-	now   func() time.Time
+	// locks and catalog are the backend's (nil: this machine's lock files
+	// and config file; see profileLocks, catalogEdits); backend is nil in
+	// file mode, and local is then the config file itself (in team mode
+	// cfg is the team's catalog and local the file with `team:`).
+	locks   profileLocker
+	catalog catalogEditor
+	backend *Backend
+	local   *config.Config
+
+	now func() time.Time
 	// warn is Options.Warn with every line also handed to the warnings'
 	// subscribers (Warnings).
 	warn     *warnTee
@@ -98,8 +123,13 @@ type Manager struct {
 }
 
 // Open loads the config. It does not touch the token store: listing needs
-// only the config and the state file.
-func Open(opts Options) (*Manager, error) {
+// only the config and the state file. With a team database configured it
+// opens team mode (OpenContext).
+func Open(opts Options) (*Manager, error) { return OpenContext(context.Background(), opts) }
+
+// OpenContext is Open with a context for opening a team backend (file
+// mode uses none).
+func OpenContext(ctx context.Context, opts Options) (*Manager, error) {
 	if opts.ConfigPath == "" || opts.StateDir == "" {
 		return nil, errors.New("profiles.Open needs the config path and the state directory")
 	}
@@ -120,10 +150,17 @@ func Open(opts Options) (*Manager, error) {
 		return nil, err
 	}
 	hub := &warnHub{}
-	return &Manager{
+	m := &Manager{
 		cfg: cfg, stamp: stamp, State: NewStateFile(opts.StateDir), now: opts.Now,
 		warn: &warnTee{out: opts.Warn, hub: hub}, warnings: hub, opts: opts,
-	}, nil
+		local: cfg,
+	}
+	if db := teamDatabase(opts, cfg); db != "" {
+		if err := m.openBackend(ctx, db, cfg); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
 }
 
 // loadOptions are how the config file is read, at Open and at each reload.

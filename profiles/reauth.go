@@ -14,6 +14,7 @@ import (
 	"github.com/sbctl/sbctl/auth/flow"
 	"github.com/sbctl/sbctl/auth/provider"
 	"github.com/sbctl/sbctl/auth/store"
+	"github.com/sbctl/sbctl/profiles/team"
 )
 
 // ReauthOptions choose how the user signs in (SPEC §5).
@@ -48,6 +49,9 @@ type ReauthResult struct {
 func (m *Manager) Reauth(ctx context.Context, name string, o ReauthOptions) (ReauthResult, error) {
 	var res ReauthResult
 	if err := o.Mode.Valid(); err != nil {
+		return res, err
+	}
+	if err := m.mayDo(ctx, actReauth, team.RoleAdmin); err != nil {
 		return res, err
 	}
 	p, err := m.Profile(name)
@@ -231,7 +235,7 @@ func (m *Manager) storeSignedIn(ctx context.Context, st store.Store, name string
 		return err
 	}
 	defer unlock()
-	if err := store.PutToken(ctx, st, name, tok); err != nil {
+	if err := store.PutToken(withAudit(ctx, auditReauth, "signed in"), st, name, tok); err != nil {
 		return fmt.Errorf("signed in, but storing the token failed (the old token, if any, is unchanged): %w", err)
 	}
 	m.clearMarker(name)

@@ -136,7 +136,7 @@ func (m *Manager) restoreRecovered(ctx context.Context, st store.Store, name str
 		_ = os.Remove(m.recoveryPath(name))
 		return false, nil
 	}
-	if err := store.PutToken(ctx, st, name, rec); err != nil {
+	if err := store.PutToken(withAudit(ctx, auditRecover, "restored a renewed token from the recovery file"), st, name, rec); err != nil {
 		return false, err
 	}
 	m.clearMarker(name)

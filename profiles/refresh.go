@@ -13,6 +13,7 @@ import (
 	"github.com/sbctl/sbctl/auth/provider"
 	"github.com/sbctl/sbctl/auth/store"
 	"github.com/sbctl/sbctl/config"
+	"github.com/sbctl/sbctl/profiles/team"
 )
 
 // DefaultConcurrency is how many profiles `refresh` and `verify` handle at
@@ -50,6 +51,9 @@ type RefreshOptions struct {
 // rate limits. Profiles that only a reauth can help are reported, not
 // contacted.
 func (m *Manager) Refresh(ctx context.Context, o RefreshOptions) ([]RenewResult, error) {
+	if err := m.mayDo(ctx, actRefresh, team.RoleMember); err != nil {
+		return nil, err
+	}
 	conc := o.Concurrency
 	if conc == 0 {
 		conc = DefaultConcurrency
@@ -87,6 +91,14 @@ func (m *Manager) Refresh(ctx context.Context, o RefreshOptions) ([]RenewResult,
 	}
 	_ = g.Wait()
 	results = append(results, out...)
+	// A refresh that failed stored nothing, so no write carries its audit
+	// event: the team's log gets one of its own (rejections by the
+	// network are logged with the token they mark).
+	for _, r := range out {
+		if r.Outcome == OutcomeFailed {
+			m.audit(context.WithoutCancel(ctx), auditRefreshFailed, r.Name, r.Message)
+		}
+	}
 	if err := m.saveRecords(context.WithoutCancel(ctx), out); err != nil {
 		return results, err
 	}

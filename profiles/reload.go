@@ -160,6 +160,9 @@ func (m *Manager) current() *config.Config {
 // read. With warn, a new problem is also written to warn; either way it is
 // remembered, so that the next caller does not report it again.
 func (m *Manager) reloadConfig(warn bool) (changed, read bool, err error) {
+	if m.backend != nil { // team mode: the catalog is the team database's (backend.go)
+		return m.reloadCatalog(m.backend.catalog, warn)
+	}
 	m.reloadMu.Lock()
 	defer m.reloadMu.Unlock()
 	m.cfgMu.RLock()

@@ -9,6 +9,7 @@ import (
 	"github.com/sbctl/sbctl/auth"
 	"github.com/sbctl/sbctl/auth/store"
 	"github.com/sbctl/sbctl/config"
+	"github.com/sbctl/sbctl/profiles/team"
 )
 
 // RemoveOptions tune `profiles remove`.
@@ -41,6 +42,9 @@ type RemoveResult struct {
 // and how to finish.
 func (m *Manager) Remove(ctx context.Context, name string, opts RemoveOptions) (RemoveResult, error) {
 	var res RemoveResult
+	if err := m.mayDo(ctx, actRemove, team.RoleAdmin); err != nil {
+		return res, err
+	}
 	p, err := m.Profile(name)
 	if err != nil {
 		return res, err

@@ -259,7 +259,7 @@ func (m *Manager) renewAtNetwork(ctx, work context.Context, st store.Store, p *c
 	if err != nil {
 		res = m.renewFailed(res, p.Provider, tok, err, rotating, crashed)
 		if res.Outcome == OutcomeNeedsReauth {
-			m.recordRejection(work, st, p.Name, tok, res.Reason)
+			m.recordRejection(withAudit(work, auditRefreshFailed, ""), st, p.Name, tok, res.Reason)
 		}
 		if work.Err() != nil && ctx.Err() != nil && rotating {
 			res.MayHaveLost = true
@@ -275,7 +275,7 @@ func (m *Manager) renewAtNetwork(ctx, work context.Context, st store.Store, p *c
 func (m *Manager) storeRenewed(ctx context.Context, st store.Store, p *config.Profile, spent, t *auth.Token, res RenewResult) RenewResult {
 	var err error
 	for attempt, wait := 0, 250*time.Millisecond; attempt < storeAttempts; attempt, wait = attempt+1, wait*2 {
-		if err = store.PutToken(ctx, st, p.Name, t); err == nil {
+		if err = store.PutToken(withAudit(ctx, auditRefresh, ""), st, p.Name, t); err == nil {
 			m.clearMarker(p.Name)
 			res.Outcome, res.token = OutcomeRenewed, t
 			res.ExpiresAt = utc(&t.Expiry)
@@ -324,7 +324,10 @@ func (m *Manager) recordRejection(ctx context.Context, st store.Store, name stri
 	if reason != "" {
 		cur.RejectedAt = m.now().UTC()
 	}
-	_ = store.PutToken(ctx, st, name, cur)
+	// The write's audit action is the caller's (a refusal at renewal, or
+	// a verification); the reason goes with it.
+	action, _ := auditOf(ctx)
+	_ = store.PutToken(withAudit(ctx, action, string(reason)), st, name, cur)
 }
 
 // noteVerdict is recordRejection for a caller that does not hold the
@@ -339,7 +342,7 @@ func (m *Manager) noteVerdict(ctx context.Context, name string, judged *auth.Tok
 		return
 	}
 	defer unlock()
-	m.recordRejection(ctx, st, name, judged, reason)
+	m.recordRejection(withAudit(ctx, "verify", ""), st, name, judged, reason)
 }
 
 func failed(res RenewResult, err error) RenewResult {

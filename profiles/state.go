@@ -68,9 +68,19 @@ const stateVersion = 1
 
 // StateFile is $XDG_STATE_HOME/sbctl/state.json, written atomically under
 // a lock. Readers need no lock: a rename is atomic.
+//
+// It is also the Manager's handle on the state whichever backend keeps it
+// (backend.go): in team mode the records live in the team database, Path
+// is "" and every method goes to that StateStore. The Manager's callers
+// (and tests) keep calling m.State.Load, Record and Update either way.
 type StateFile struct {
 	Path string
+
+	backend StateStore // nil: the file at Path
 }
+
+// stateIn is the Manager's state handle over another store (team mode).
+func stateIn(s StateStore) *StateFile { return &StateFile{backend: s} }
 
 // NewStateFile returns the state file in dir.
 func NewStateFile(dir string) *StateFile { return &StateFile{Path: filepath.Join(dir, "state.json")} }
@@ -89,6 +99,9 @@ var errStateMissing = errors.New("no state file")
 // Load reads the state. A missing file gives an empty state and
 // errStateMissing; a damaged one an empty state and ErrStateCorrupt.
 func (f *StateFile) Load() (*State, error) {
+	if f.backend != nil {
+		return f.backend.Load()
+	}
 	st := &State{Version: stateVersion, Profiles: map[string]*Record{}}
 	b, err := fsx.ReadRegular(f.Path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -114,6 +127,9 @@ func (f *StateFile) Load() (*State, error) {
 // cannot be read): `sbctl token` needs only its own, and decoding only it
 // keeps a script's call cheap in a fleet of thousands.
 func (f *StateFile) Record(name string) *Record {
+	if f.backend != nil {
+		return f.backend.Record(name)
+	}
 	b, err := fsx.ReadRegular(f.Path)
 	if err != nil {
 		return nil
@@ -159,6 +175,9 @@ var stateDir = fsx.PrivateDir{
 // Update applies change under the lock and writes the result atomically.
 // A corrupt file is moved aside (state.json.corrupt) and replaced.
 func (f *StateFile) Update(ctx context.Context, change func(*State) error) error {
+	if f.backend != nil {
+		return f.backend.Update(ctx, change)
+	}
 	if err := stateDir.Make(filepath.Dir(f.Path)); err != nil {
 		return err
 	}

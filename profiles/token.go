@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/sbctl/sbctl/profiles/team"
 )
 
 // DefaultMinTTL is how long a token handed to a script must stay valid;
@@ -16,6 +18,9 @@ const DefaultMinTTL = 60 * time.Second
 // known to need re-authentication gives a NeedsReauthError without any
 // network call, even if its access token has not expired yet.
 func (m *Manager) Token(ctx context.Context, name string, minTTL time.Duration) (string, error) {
+	if err := m.mayDo(ctx, actToken, team.RoleMember); err != nil {
+		return "", err
+	}
 	p, err := m.Profile(name)
 	if err != nil {
 		return "", err

@@ -11,6 +11,7 @@ import (
 	"github.com/sbctl/sbctl/auth/provider"
 	"github.com/sbctl/sbctl/auth/store"
 	"github.com/sbctl/sbctl/config"
+	"github.com/sbctl/sbctl/profiles/team"
 )
 
 // VerifyResult is one profile's answer from its network.
@@ -48,6 +49,9 @@ type VerifyOptions struct {
 
 // VerifyWith is Verify with every option.
 func (m *Manager) VerifyWith(ctx context.Context, o VerifyOptions) ([]VerifyResult, error) {
+	if err := m.mayDo(ctx, actVerify, team.RoleMember); err != nil {
+		return nil, err
+	}
 	var selected []*config.Profile
 	if o.All {
 		selected = m.config().Profiles

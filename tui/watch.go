@@ -76,6 +76,16 @@ func (m *Model) watchInit() tea.Cmd {
 	m.watch.warnings = m.mgr.Warnings(m.ctx)
 	cmds := []tea.Cmd{waitWarning(m.ctx, m.watch.warnings)}
 	changes, done, err := startWatcher(m.ctx, watchedFiles(m.mgr))
+	// In team mode the database tells every running TUI what changed
+	// (another member re-authenticated a profile, a refresh failed): its
+	// news joins the file watcher's, so every screen updates without
+	// polling.
+	if team := m.mgr.TeamChanges(m.ctx); team != nil {
+		changes = mergeChanges(m.ctx, changes, team)
+		if err != nil {
+			err, done = nil, nil
+		}
+	}
 	switch {
 	case err == nil:
 		m.watch.changes, m.watch.done = changes, done
@@ -350,4 +360,31 @@ func startWatcher(ctx context.Context, files []watchedFile) (<-chan struct{}, <-
 		}
 	}()
 	return changes, done, nil
+}
+
+// mergeChanges is one coalesced stream of the file watcher's news (nil
+// when there is none) and the team database's.
+func mergeChanges(ctx context.Context, files <-chan struct{}, team <-chan struct{}) <-chan struct{} {
+	out := make(chan struct{}, 1)
+	forward := func(in <-chan struct{}) {
+		for {
+			select {
+			case _, ok := <-in:
+				if !ok {
+					return
+				}
+				select {
+				case out <- struct{}{}:
+				default: // one pending change stands for many
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
+	if files != nil {
+		go forward(files)
+	}
+	go forward(team)
+	return out
 }
