@@ -102,6 +102,10 @@ type Backend struct {
 	close func()
 	// listen streams the names of changed profiles ("" for "reload all").
 	listen func(ctx context.Context) (<-chan string, error)
+	// database is the team database's connection string, local this
+	// machine's own token store (the team key, the access-token cache).
+	database string
+	local    store.Store
 	// me is the caller's role in the team (nil: no roles).
 	me *teamMe
 	// audit writes an event to the team's log (nil: no log).

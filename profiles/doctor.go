@@ -49,6 +49,9 @@ func (m *Manager) Doctor(ctx context.Context) []DoctorCheck {
 
 func (m *Manager) checkStateDir(ctx context.Context) DoctorCheck {
 	c := DoctorCheck{Name: "state", Detail: m.State.Path}
+	if m.TeamMode() {
+		c.Detail = "in " + m.backend.where
+	}
 	_, err := m.State.Load()
 	switch {
 	case errors.Is(err, ErrStateCorrupt):

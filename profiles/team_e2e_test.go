@@ -186,6 +186,24 @@ func TestTeamTwoMachinesOneRefresh(t *testing.T) {
 		t.Errorf("audit actions %v, want connect and refresh", actions)
 	}
 	assertDumpHasNoToken(t, db, tr.RefreshToken)
+
+	// Should the database go down, B can still hand out the access token
+	// it handed out last while it is valid — and holds no refresh token.
+	var handed string
+	for tok := range seen {
+		handed = tok
+	}
+	if got, err := CachedTeamToken(ctx, Options{Store: localB}, db, "acme-x", DefaultMinTTL); err != nil || got != handed {
+		t.Errorf("cached token: %.8q…, %v", got, err)
+	}
+	if _, err := CachedTeamToken(ctx, Options{Store: localB}, db, "acme-x", 2*time.Hour); err == nil {
+		t.Error("a cached token valid for less than --min-ttl was handed out")
+	}
+	for k, v := range localB.m {
+		if strings.Contains(v, "sbx-rt") || strings.Contains(v, "refresh") {
+			t.Errorf("B's own store holds a refresh token under %s", k)
+		}
+	}
 }
 
 // assertDumpHasNoToken: pg_dump of the team database holds no sandbox

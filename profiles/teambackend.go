@@ -46,6 +46,11 @@ func newTeamBackend(ctx context.Context, db *team.DB, req TeamRequest) (*Backend
 			return nil, fmt.Errorf("the team key is kept in this machine's token store, which cannot be opened: %w (or set $SBCTL_TEAM_KEY)", err)
 		}
 	}
+	if local == nil {
+		// $SBCTL_TEAM_KEY gives the key; the access-token cache still
+		// wants this machine's store, and does without it.
+		local, _ = OpenStore(req.Options.Tokens, req.Options.Warn)
+	}
 	admin := &TeamAdmin{db: db, local: local, envKey: req.Key}
 	key, info, err := admin.Key(ctx)
 	if err != nil {
@@ -54,15 +59,17 @@ func newTeamBackend(ctx context.Context, db *team.DB, req TeamRequest) (*Backend
 	where := "the team database " + config.RedactDatabaseURL(req.Database)
 	cat := &teamCatalog{db: db, local: req.Local, opts: loadOptions(req.Options), where: where}
 	return &Backend{
-		where:   where,
-		state:   &teamState{db: db},
-		locks:   &teamLocks{db: db, host: host()},
-		catalog: cat,
-		tokens:  &teamSecrets{db: db, key: key, keyID: info.KeyID, teamID: info.ID, where: where},
-		close:   db.Close,
-		audit:   db.Log,
-		me:      &teamMe{ask: db.Me},
-		listen:  db.Listen,
+		where:    where,
+		state:    &teamState{db: db},
+		locks:    &teamLocks{db: db, host: host()},
+		catalog:  cat,
+		tokens:   &teamSecrets{db: db, key: key, keyID: info.KeyID, teamID: info.ID, where: where},
+		close:    db.Close,
+		audit:    db.Log,
+		me:       &teamMe{ask: db.Me},
+		listen:   db.Listen,
+		database: req.Database,
+		local:    local,
 	}, nil
 }
 
@@ -227,6 +234,16 @@ func (c *teamCatalog) versionOf(cfg *config.Config) (int64, bool) {
 }
 
 func (c *teamCatalog) Reload(ctx context.Context, cur *config.Config) (*config.Config, error) {
+	// Asked before every look-up: the version alone first.
+	if v, ok := c.versionOf(cur); ok {
+		now, err := c.db.CatalogVersion(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if now == v {
+			return nil, nil
+		}
+	}
 	cat, err := c.db.Catalog(ctx)
 	if err != nil {
 		return nil, err

@@ -42,6 +42,7 @@ func (m *Manager) Token(ctx context.Context, name string, minTTL time.Duration) 
 		if res.Recovered != "" {
 			fmt.Fprintf(m.warn, "warning: %s\n", res.Message)
 		}
+		m.cacheAccess(ctx, name, res.token)
 		return res.token.AccessToken, nil
 	case OutcomeNeedsReauth:
 		var nr *NeedsReauthError

@@ -75,7 +75,15 @@ type (
 func (m *Model) watchInit() tea.Cmd {
 	m.watch.warnings = m.mgr.Warnings(m.ctx)
 	cmds := []tea.Cmd{waitWarning(m.ctx, m.watch.warnings)}
-	changes, done, err := startWatcher(m.ctx, watchedFiles(m.mgr))
+	var (
+		changes, done <-chan struct{}
+		err           error
+	)
+	if !m.mgr.TeamMode() {
+		// In team mode the catalog and the state are rows, not files: the
+		// database's notifications (below) stand for the file watcher.
+		changes, done, err = startWatcher(m.ctx, watchedFiles(m.mgr))
+	}
 	// In team mode the database tells every running TUI what changed
 	// (another member re-authenticated a profile, a refresh failed): its
 	// news joins the file watcher's, so every screen updates without
@@ -300,8 +308,8 @@ func watchedFiles(mgr *profiles.Manager) []watchedFile {
 	if real, err := filepath.EvalSymlinks(cfg); err == nil && real != cfg {
 		out = append(out, watchedFile{dir: filepath.Dir(real), base: filepath.Base(real)})
 	}
-	if mgr.State != nil {
-		st := filepath.Clean(mgr.State.Path)
+	if p := mgr.StatePath(); p != "" {
+		st := filepath.Clean(p)
 		out = append(out, watchedFile{dir: filepath.Dir(st), base: filepath.Base(st)})
 	}
 	return out
