@@ -61,7 +61,7 @@ func newTeamBackend(ctx context.Context, db *team.DB, req TeamRequest) (*Backend
 	return &Backend{
 		where:    where,
 		state:    &teamState{db: db},
-		locks:    &teamLocks{db: db, host: host()},
+		locks:    &teamLocks{db: db, host: host(), local: fileLocks{dir: req.Options.StateDir}},
 		catalog:  cat,
 		tokens:   &teamSecrets{db: db, key: key, keyID: info.KeyID, teamID: info.ID, where: where},
 		close:    db.Close,
@@ -159,12 +159,32 @@ func decodeRecords(raw map[string][]byte) *State {
 type teamLocks struct {
 	db   *team.DB
 	host string
+	// local is this machine's lock file of the profile, taken first: the
+	// processes of one machine queue there, each not holding a database
+	// connection while it waits.
+	local fileLocks
 }
 
 func (l *teamLocks) Lock(ctx context.Context, name string) (func(), error) {
 	ctx, cancel := context.WithTimeout(ctx, LockTimeout)
 	defer cancel()
-	return l.db.LockProfile(ctx, name)
+	unlockLocal := func() {}
+	if l.local.dir != "" {
+		u, err := l.local.Lock(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		unlockLocal = u
+	}
+	unlockDB, err := l.db.LockProfile(ctx, name)
+	if err != nil {
+		unlockLocal()
+		return nil, err
+	}
+	return func() {
+		unlockDB()
+		unlockLocal()
+	}, nil
 }
 
 func (l *teamLocks) WriteMarker(ctx context.Context, name string, mk renewalMarker) error {
