@@ -334,6 +334,7 @@ func runCheck(ctx context.Context, o *checkOptions) error {
 	default:
 		reportCheck(o.IO, r, m.Window(o.Filter))
 	}
+	notifyAfter(ctx, warnUnless(o.Quiet, o.IO.ErrOut), m, o.Filter, nil)
 	if code := r.ExitCode(0); code != ExitOK {
 		return withCode(code, nil)
 	}

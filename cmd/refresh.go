@@ -87,6 +87,7 @@ func runRefresh(ctx context.Context, o *refreshOptions) error {
 		fmt.Fprintf(o.IO.ErrOut, "Stopped while their renewal was in flight, so the network may have replaced their refresh token: %s. Check with `sbctl profiles verify %s`.\n",
 			strings.Join(t.lost, ", "), strings.Join(t.lost, " "))
 	}
+	notifyAfter(ctx, o.IO.ErrOut, m, profiles.Filter{}, results)
 	switch {
 	case err != nil:
 		return err

@@ -83,6 +83,7 @@ func runVerify(ctx context.Context, o *verifyOptions) error {
 	if perr := reportVerify(o, v); perr != nil {
 		return perr
 	}
+	notifyAfter(ctx, warnUnless(o.Quiet, o.IO.ErrOut), m, profiles.Filter{}, nil)
 	if err != nil {
 		return err
 	}

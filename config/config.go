@@ -40,6 +40,8 @@ type Config struct {
 	Profiles  []*Profile
 	// Team is the `team:` section (team.go); nil in single-machine mode.
 	Team *TeamConfig
+	// Notify is the `notify:` list of sinks (notify.go).
+	Notify []NotifySink
 
 	src  []byte
 	root *yaml.Node // the document's top-level mapping, nil for an empty file

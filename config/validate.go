@@ -88,7 +88,7 @@ func (v *validator) unknownKey(k *yaml.Node, where string, allowed []string, als
 	v.errf(k, "%s: unknown key %q%s; the keys are %s", where, k.Value, DidYouMean(k.Value, append(slices.Clone(allowed), also...)), strings.Join(allowed, ", "))
 }
 
-var topKeys = []string{"defaults", "providers", "groups", "profiles", "team"}
+var topKeys = []string{"defaults", "providers", "groups", "profiles", "team", "notify"}
 
 func (v *validator) top(m *yaml.Node) {
 	var providers, groups, profiles *yaml.Node
@@ -104,6 +104,8 @@ func (v *validator) top(m *yaml.Node) {
 			profiles = e.val
 		case "team":
 			v.team(e.val)
+		case "notify":
+			v.notify(e.val)
 		default:
 			v.unknownKey(e.key, "top level", topKeys)
 		}

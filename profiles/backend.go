@@ -105,7 +105,8 @@ type Backend struct {
 	// database is the team database's connection string, local this
 	// machine's own token store (the team key, the access-token cache).
 	database string
-	local    store.Store
+	local    func() store.Store // nil when none can be opened
+	stateDir string             // this machine's state directory (the cache's notes)
 	// me is the caller's role in the team (nil: no roles).
 	me *teamMe
 	// audit writes an event to the team's log (nil: no log).

@@ -252,6 +252,9 @@ func (m *Manager) recordSignedIn(ctx context.Context, name string, tok *auth.Tok
 		}
 		rec := RecordFromToken(tok, now)
 		rec.Account, rec.AccountID = accountLabel(acct), acct.ID
+		if old := s.Profiles[name]; old != nil {
+			rec.Notified = old.Notified // so the sign-in's `recovered` is news
+		}
 		if !dataAccess.IsZero() {
 			d := dataAccess.UTC()
 			rec.ConsentExpiresAt = &d

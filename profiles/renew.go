@@ -502,6 +502,7 @@ func (m *Manager) renewedRecord(t *auth.Token) func(cur *Record) *Record {
 		}
 		rec.LastRefreshedAt = &now
 		rec.LastVerifiedAt = cur.LastVerifiedAt
+		rec.Notified = cur.Notified // what was told stays told (notify.go)
 		return rec
 	}
 }

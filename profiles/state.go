@@ -40,6 +40,10 @@ type Record struct {
 	// was lost) and nothing has checked the connection since.
 	Rebuilt   bool   `json:"rebuilt,omitempty"`
 	LastError string `json:"last_error,omitempty"`
+	// Notified is what the notification sinks were last told about the
+	// profile (notify.go): kept with the record, so restarts and, in team
+	// mode, other machines do not tell them again.
+	Notified *NotifyMark `json:"notified,omitempty"`
 }
 
 // RecordFromToken describes a freshly stored token.

@@ -102,7 +102,7 @@ func (a *TeamAdmin) keyForInit() (team.Key, bool, error) {
 // A key whose fingerprint differs from the team's is refused with both
 // fingerprints, so members can compare.
 func (a *TeamAdmin) Key(ctx context.Context) (team.Key, team.Info, error) {
-	info, err := a.db.Info(ctx)
+	info, err := a.db.KeyInfo(ctx)
 	if err != nil {
 		return team.Key{}, info, err
 	}

@@ -46,11 +46,6 @@ func newTeamBackend(ctx context.Context, db *team.DB, req TeamRequest) (*Backend
 			return nil, fmt.Errorf("the team key is kept in this machine's token store, which cannot be opened: %w (or set $SBCTL_TEAM_KEY)", err)
 		}
 	}
-	if local == nil {
-		// $SBCTL_TEAM_KEY gives the key; the access-token cache still
-		// wants this machine's store, and does without it.
-		local, _ = OpenStore(req.Options.Tokens, req.Options.Warn)
-	}
 	admin := &TeamAdmin{db: db, local: local, envKey: req.Key}
 	key, info, err := admin.Key(ctx)
 	if err != nil {
@@ -69,7 +64,8 @@ func newTeamBackend(ctx context.Context, db *team.DB, req TeamRequest) (*Backend
 		me:       &teamMe{ask: db.Me},
 		listen:   db.Listen,
 		database: req.Database,
-		local:    local,
+		local:    lazyStore(local, req.Options),
+		stateDir: req.Options.StateDir,
 	}, nil
 }
 
@@ -349,3 +345,21 @@ func (p *teamPending) Commit(ctx context.Context, written func(*config.Config)) 
 }
 
 var _ store.Store = (*teamSecrets)(nil)
+
+// lazyStore is this machine's token store for the access-token cache:
+// the one already open, else opened on first use ($SBCTL_TEAM_KEY gave
+// the key, so nothing needed it yet — and a `sbctl token` whose cached
+// token is current never opens it).
+func lazyStore(open store.Store, o Options) func() store.Store {
+	if open != nil {
+		return func() store.Store { return open }
+	}
+	var (
+		once sync.Once
+		s    store.Store
+	)
+	return func() store.Store {
+		once.Do(func() { s, _ = OpenStore(o.Tokens, o.Warn) })
+		return s
+	}
+}

@@ -7,9 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/sbctl/sbctl/auth"
+	"github.com/sbctl/sbctl/auth/fsx"
 	"github.com/sbctl/sbctl/auth/store"
 	"github.com/sbctl/sbctl/profiles/team"
 )
@@ -41,11 +45,27 @@ func (m *Manager) cacheAccess(ctx context.Context, name string, tok *auth.Token)
 		return
 	}
 	key := teamCacheKey(b.database, name)
-	v, _ := json.Marshal(cachedAccess{AccessToken: tok.AccessToken, Expiry: tok.Expiry.UTC()})
-	if cur, err := b.local.Get(ctx, key); err == nil && cur == string(v) {
+	// A note in the state directory (no secret: the expiry of what was
+	// cached) saves a keychain call on every `sbctl token`: the cache is
+	// written only when the token changed.
+	note := ""
+	if b.stateDir != "" {
+		note = filepath.Join(b.stateDir, "team-cache", fileName(strings.TrimPrefix(key, "team-cache:")))
+		if old, err := os.ReadFile(note); err == nil && string(old) == tok.Expiry.UTC().Format(time.RFC3339Nano) {
+			return
+		}
+	}
+	local := b.local()
+	if local == nil {
 		return
 	}
-	_ = b.local.Set(ctx, key, string(v))
+	v, _ := json.Marshal(cachedAccess{AccessToken: tok.AccessToken, Expiry: tok.Expiry.UTC()})
+	if err := local.Set(ctx, key, string(v)); err != nil || note == "" {
+		return
+	}
+	if stateDir.Make(filepath.Dir(note)) == nil {
+		_ = fsx.WriteFile(note, []byte(tok.Expiry.UTC().Format(time.RFC3339Nano)), fsx.KeepPerm(0o600))
+	}
 }
 
 // IsTeamUnreachable reports whether err is a failure to reach the team
