@@ -88,9 +88,17 @@ func runRefresh(ctx context.Context, o *refreshOptions) error {
 			strings.Join(t.lost, ", "), strings.Join(t.lost, " "))
 	}
 	notifyAfter(ctx, o.IO.ErrOut, m, profiles.Filter{}, results)
-	switch {
-	case err != nil:
+	if err != nil {
 		return err
+	}
+	return t.exitErr()
+}
+
+// exitErr is how renewals become an exit code (SPEC's table), for
+// `sbctl refresh` and `sbctl agent --once` alike: 1 when one failed, else
+// 4 when one needs a reauth, else 0.
+func (t renewalTally) exitErr() error {
+	switch {
 	case t.failed > 0:
 		return withCode(ExitError, nil)
 	case t.reauth > 0:

@@ -339,7 +339,7 @@ in a throwaway workspace.`,
 		c.GroupID = "main"
 		root.AddCommand(c)
 	}
-	for _, c := range []*cobra.Command{newInitCmd(f, nil), newTeamCmd(f), newNotifyCmd(f), newProvidersCmd(f), newSandboxCmd(f), newDemoCmd(f, nil), newDoctorCmd(f, nil), newVersionCmd(f, nil)} {
+	for _, c := range []*cobra.Command{newInitCmd(f, nil), newTeamCmd(f), newAgentCmd(f, nil), newNotifyCmd(f), newProvidersCmd(f), newSandboxCmd(f), newDemoCmd(f, nil), newDoctorCmd(f, nil), newVersionCmd(f, nil)} {
 		c.GroupID = "setup"
 		root.AddCommand(c)
 	}
