@@ -242,10 +242,7 @@ func teamDBOf(m *Manager) *team.DB {
 	if m.backend == nil {
 		return nil
 	}
-	if l, ok := m.backend.locks.(*teamLocks); ok {
-		return l.db
-	}
-	return nil
+	return m.backend.db
 }
 
 // wait sleeps d (bounded to agentMinWait..maxWait) or until ctx ends.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sbctl/sbctl/auth/store"
 	"github.com/sbctl/sbctl/config"
+	"github.com/sbctl/sbctl/profiles/team"
 )
 
 // The Manager keeps four things outside the config file's text: the state
@@ -100,6 +101,9 @@ type Backend struct {
 	tokens  store.Store
 	// close releases the backend (the database pool); nil: nothing to do.
 	close func()
+	// db is the team database itself, for what only it can do (the
+	// agent's lease); nil for a stand-in backend.
+	db *team.DB
 	// listen streams the names of changed profiles ("" for "reload all").
 	listen func(ctx context.Context) (<-chan string, error)
 	// database is the team database's connection string, local this

@@ -63,6 +63,7 @@ func newTeamBackend(ctx context.Context, db *team.DB, req TeamRequest) (*Backend
 		audit:    db.Log,
 		me:       &teamMe{ask: db.Me},
 		listen:   db.Listen,
+		db:       db,
 		database: req.Database,
 		local:    lazyStore(local, req.Options),
 		stateDir: req.Options.StateDir,
