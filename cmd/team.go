@@ -473,8 +473,12 @@ func runTeamImport(ctx context.Context, f *Factory) error {
 	for _, p := range res.Problems {
 		fmt.Fprintln(w, "warning: "+p)
 	}
-	if len(res.Providers)+len(res.Groups)+len(res.Profiles) == 0 {
+	if len(res.Providers)+len(res.Groups)+len(res.Profiles) == 0 && len(res.Problems) == 0 {
 		fmt.Fprintln(w, "Nothing to import: the team has everything this machine has.")
+	}
+	if len(res.Problems) > 0 {
+		// A migration script must not read success from a partial copy.
+		return withCode(ExitError, fmt.Errorf("team import: %d things could not be copied (see the warnings above); run it again once they are fixed — it adds nothing twice", len(res.Problems)))
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package profiles
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"time"
@@ -176,6 +177,9 @@ type agent struct {
 	lease    *team.AgentLease
 	standing bool   // the standby was logged (said once, not every pass)
 	leaseErr string // the last failure to take the lease that was logged
+	// leaseFailure is why the last try to take the lease failed (nil when
+	// it was only held by another agent): a --once pass reports it.
+	leaseFailure error
 
 	// notify delivers a pass's events (Manager.NotifyTransitions; tests
 	// watch it).
@@ -312,6 +316,7 @@ func (a *agent) active(ctx context.Context) bool {
 		a.log.Warn("lost the team's agent lease; standing by", "error", err.Error())
 	}
 	lease, ok, err := a.db.AgentLease(ctx)
+	a.leaseFailure = err
 	switch {
 	case err != nil:
 		if err.Error() != a.leaseErr { // said once per problem, not every pass
@@ -347,6 +352,11 @@ func (a *agent) pass(ctx context.Context) (st PassStats) {
 	if !a.active(ctx) {
 		st.Standby = true
 		st.Next = st.At.Add(a.maxWait)
+		if a.o.Once && a.leaseFailure != nil {
+			// A cron line must not read "all fine" from a pass that
+			// renewed and checked nothing.
+			st.Err = fmt.Errorf("cannot take the team's agent lease (%w); nothing was renewed or checked", a.leaseFailure)
+		}
 		return st
 	}
 	snap, err := a.look(ctx)

@@ -18,6 +18,7 @@ import (
 	"github.com/sbctl/sbctl/auth/store"
 	"github.com/sbctl/sbctl/auth/testkit"
 	"github.com/sbctl/sbctl/config"
+	"github.com/sbctl/sbctl/profiles/team"
 	"github.com/sbctl/sbctl/profiles/team/teamtest"
 )
 
@@ -741,4 +742,31 @@ func agentFleet(b *testing.B, srv *sandbox.Server, n int) *Manager {
 		b.Fatal(err)
 	}
 	return m
+}
+
+// TestAgentOnceFailsWhenTheLeaseCannotBeTaken: a `--once` pass that could
+// not take the team's agent lease renewed and checked nothing, so it must
+// not exit as if all were fine.
+func TestAgentOnceFailsWhenTheLeaseCannotBeTaken(t *testing.T) {
+	t.Parallel()
+	db := teamtest.Database(t)
+	ctx := t.Context()
+	local := newMemStore()
+	admin, err := OpenTeamAdmin(ctx, TeamAdminOptions{DatabaseURL: db, Local: local})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Init(ctx); err != nil {
+		t.Fatal(err)
+	}
+	admin.Close()
+	a := openMachine(t, db, local)
+	if err := a.m.mayDo(ctx, actRefresh, team.RoleMember); err != nil { // the role is known…
+		t.Fatal(err)
+	}
+	a.m.backend.db.Close() // …then the database goes away under the agent
+	_, err = a.m.RunAgent(ctx, AgentOptions{Once: true})
+	if err == nil || !strings.Contains(err.Error(), "nothing was renewed or checked") {
+		t.Errorf("--once without the lease: %v", err)
+	}
 }

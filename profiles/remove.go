@@ -99,6 +99,7 @@ func (m *Manager) Remove(ctx context.Context, name string, opts RemoveOptions) (
 	if err := edit.commit(ctx); err != nil {
 		return res, m.removeEntryFailed(ctx, p, res, err)
 	}
+	m.dropCachedAccess(ctx, name)
 	return res, m.updateState(ctx, func(s *State) error {
 		delete(s.Profiles, name)
 		return nil

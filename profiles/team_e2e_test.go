@@ -204,6 +204,22 @@ func TestTeamTwoMachinesOneRefresh(t *testing.T) {
 			t.Errorf("B's own store holds a refresh token under %s", k)
 		}
 	}
+
+	// Once the team knows the grant is dead, B forgets its cached token:
+	// a database outage must not hand out a revoked grant's token.
+	if err := srv.RevokeAccount("alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.m.Verify(ctx, []string{"acme-x"}, false, 1); err != nil {
+		t.Fatal(err)
+	}
+	var nr *NeedsReauthError
+	if _, err := b.m.Token(ctx, "acme-x", DefaultMinTTL); !errors.As(err, &nr) {
+		t.Fatalf("token after the revocation: %v", err)
+	}
+	if _, err := CachedTeamToken(ctx, Options{Store: localB}, db, "acme-x", DefaultMinTTL); err == nil {
+		t.Error("the revoked grant's access token is still cached")
+	}
 }
 
 // assertDumpHasNoToken: pg_dump of the team database holds no sandbox

@@ -106,3 +106,20 @@ func CachedTeamToken(ctx context.Context, opts Options, database, name string, m
 	}
 	return c.AccessToken, nil
 }
+
+// dropCachedAccess forgets the cached access token of a profile that is
+// dead or gone: while the database is down, `sbctl token` must not hand
+// out the token of a grant the team knows is revoked.
+func (m *Manager) dropCachedAccess(ctx context.Context, name string) {
+	b := m.backend
+	if b == nil || b.local == nil {
+		return
+	}
+	key := teamCacheKey(b.database, name)
+	if b.stateDir != "" {
+		_ = os.Remove(filepath.Join(b.stateDir, "team-cache", fileName(strings.TrimPrefix(key, "team-cache:"))))
+	}
+	if local := b.local(); local != nil {
+		_ = local.Delete(ctx, key)
+	}
+}

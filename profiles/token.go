@@ -29,6 +29,7 @@ func (m *Manager) Token(ctx context.Context, name string, minTTL time.Duration) 
 	switch rec := m.State.Record(name); {
 	case rec == nil:
 	case rec.NeedsReauth:
+		m.dropCachedAccess(ctx, name)
 		return "", &NeedsReauthError{Name: name, Reason: rec.Reason, Msg: rec.Reason.Explain()}
 	case rec.Rebuilt && rec.Unknown:
 		fmt.Fprintf(m.warn, "warning: the status of %q is unknown: %s\n", name, rebuiltWhy)
@@ -45,6 +46,7 @@ func (m *Manager) Token(ctx context.Context, name string, minTTL time.Duration) 
 		m.cacheAccess(ctx, name, res.token)
 		return res.token.AccessToken, nil
 	case OutcomeNeedsReauth:
+		m.dropCachedAccess(ctx, name)
 		var nr *NeedsReauthError
 		var nc *NotConnectedError
 		switch {
