@@ -121,6 +121,10 @@ func TestParseDuration(t *testing.T) {
 			t.Errorf("ParseDuration(%q) gave no error", bad)
 		}
 	}
+	// A negative duration is told as such, not as a missing unit.
+	if _, err := ParseDuration("-5m"); err == nil || !strings.Contains(err.Error(), "negative") {
+		t.Errorf("ParseDuration(-5m): %v", err)
+	}
 	if FormatDuration(7*Day) != "7d" || FormatDuration(36*time.Hour) != "36h" || FormatDuration(90*time.Second) != "90s" {
 		t.Error("FormatDuration")
 	}

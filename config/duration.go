@@ -26,6 +26,9 @@ func ParseDuration(s string) (time.Duration, error) {
 	if in == "0" {
 		return 0, nil
 	}
+	if strings.HasPrefix(in, "-") {
+		return 0, fmt.Errorf("duration %q is negative: durations count forward, such as 15m or 7d", in)
+	}
 	var total time.Duration
 	rest := in
 	for rest != "" {
